@@ -1,0 +1,5 @@
+"""`python -m jupyter_envlock ...`: the same as `jupyter envlock ...` (the magics call this)."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The engine: manifest, lock, environment. Imports nothing of Jupyter."""

@@ -1,0 +1,136 @@
+"""The one place that runs uv: argument lists only (never a shell), errors classified once."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from .errors import EngineError, ResolutionError
+from .indexes import redact, uv_index_args
+
+MIN_UV = Version("0.9.0")
+
+# uv's words for "your requirements cannot be met": a user error, not a failure.
+_RESOLUTION_MARKERS = (
+    "No solution found",
+    "not found in the package registry",
+    "was not found in the provided package locations",
+    "we can conclude that",
+    "requirements are unsatisfiable",
+    "is not available in the",
+    "Because there is no version of",
+)
+_NETWORK_MARKERS = (
+    "Failed to fetch",
+    "Could not connect",
+    "tcp connect error",
+    "Connection refused",
+    "dns error",
+    "error sending request",
+    "operation timed out",
+    "Network connectivity is disabled",
+)
+
+
+@dataclass(frozen=True)
+class UvResult:
+    stdout: str
+    stderr: str
+    returncode: int
+
+
+@cache
+def uv_bin() -> str:
+    """uv from the `uv` package on PyPI, checked once against the minimum version we need."""
+    try:
+        from uv import find_uv_bin
+
+        path = find_uv_bin()
+    except (ImportError, FileNotFoundError) as e:
+        raise EngineError("uv is not installed; `pip install uv` fixes it.") from e
+    out = subprocess.run([path, "--version"], capture_output=True, text=True, check=False).stdout
+    try:
+        version = Version(out.split()[1])
+    except (IndexError, InvalidVersion) as e:
+        raise EngineError(f"Cannot read uv's version from {out!r}.") from e
+    if version < MIN_UV:
+        raise EngineError(f"uv {version} is too old; jupyter-envlock needs uv >= {MIN_UV}.")
+    return path
+
+
+def uv_environment() -> dict[str, str]:
+    """uv's environment: never download a Python behind the user's back (we choose one ourselves)."""
+    env = dict(os.environ)
+    env.setdefault("UV_PYTHON_DOWNLOADS", "never")
+    env.pop("VIRTUAL_ENV", None)  # --python decides the target, not the server's own venv
+    return env
+
+
+def run_uv(
+    args: Sequence[str],
+    cwd: Path,
+    on_line: Callable[[str], None] | None = None,
+    with_indexes: bool = True,
+) -> UvResult:
+    """Run `uv ARGS`; stderr lines stream to `on_line`. Failures raise a classified error."""
+    argv = [uv_bin(), *args, *(uv_index_args() if with_indexes else [])]
+    try:
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=uv_environment(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
+    except OSError as e:
+        raise EngineError(f"Could not run uv: {e}") from e
+    err_lines: list[str] = []
+    assert proc.stderr is not None and proc.stdout is not None
+    # uv writes little to stdout with -o; read stderr live for progress, then stdout.
+    for line in proc.stderr:
+        err_lines.append(line)
+        if on_line:
+            on_line(line.rstrip("\n"))
+    stdout = proc.stdout.read()
+    code = proc.wait()
+    stderr = redact("".join(err_lines))
+    if code != 0:
+        raise classify_failure(args[:2], stderr)
+    return UvResult(stdout, stderr, code)
+
+
+def classify_failure(what: Sequence[str], stderr: str) -> Exception:
+    details = _clean(stderr)
+    label = " ".join(what)
+    if any(m in stderr for m in _NETWORK_MARKERS) and not any(
+        m in stderr for m in _RESOLUTION_MARKERS[:1]
+    ):
+        return EngineError(
+            f"uv {label} could not reach a package index (offline, or the index is down).",
+            details,
+        )
+    if any(m in stderr for m in _RESOLUTION_MARKERS):
+        return ResolutionError("The requirements cannot be resolved.", details)
+    return EngineError(f"uv {label} failed.", details)
+
+
+def is_network_error(error: Exception) -> bool:
+    return isinstance(error, EngineError) and "could not reach a package index" in error.message
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _clean(text: str) -> str:
+    return _ANSI.sub("", text).strip()

@@ -1,0 +1,233 @@
+"""The project's virtualenv: created by virtualenv, filled exactly from the lock by `uv pip sync`.
+
+A marker file in the env records the sha256 of the lock it was last synced to. It is removed before
+any change and written after a complete sync, so a process killed mid-sync leaves no marker and the
+next sync repairs the env. An unchanged lock therefore costs one small file read, no uv process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from .atomic import write_bytes_atomic
+from .engine import is_network_error, run_uv
+from .errors import EngineError
+from .progress import Progress, ProgressEvent, no_progress
+from .project import Project, cache_dir
+from .pythons import Interpreter, choose
+
+MARKER = ".envlock-sync.json"
+_CHANGE_LINE = re.compile(r"^\s*([+-])\s+([A-Za-z0-9._-]+)==(\S+)")
+_COUNT_LINE = re.compile(r"^(Resolved|Prepared|Installed|Uninstalled|Audited)\s+(\d+)\s+package")
+
+
+@dataclass
+class EnvInfo:
+    path: Path
+    python_version: str | None
+
+    @property
+    def python(self) -> Path:
+        return python_in(self.path)
+
+    @property
+    def exists(self) -> bool:
+        return (self.path / "pyvenv.cfg").exists() and self.python.exists()
+
+
+@dataclass
+class SyncResult:
+    env: EnvInfo
+    noop: bool
+    installed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def python_in(env_dir: Path) -> Path:
+    if os.name == "nt":
+        return env_dir / "Scripts" / "python.exe"
+    return env_dir / "bin" / "python"
+
+
+def pyvenv_version(env_dir: Path) -> str | None:
+    """The env's Python version from pyvenv.cfg: no interpreter start needed."""
+    try:
+        text = (env_dir / "pyvenv.cfg").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    for key in ("version_info", "version"):
+        match = re.search(rf"^{key}\s*=\s*(\d+\.\d+\.\d+)", text, re.MULTILINE)
+        if match:
+            return match.group(1)
+    return None
+
+
+def locate(project: Project, requires_python: str | None) -> EnvInfo | None:
+    """The project's existing env, if any, whose Python still satisfies requires-python."""
+    configured = project.configured_env_dir()
+    if configured is not None:
+        return EnvInfo(configured, pyvenv_version(configured))
+    spec = SpecifierSet(requires_python or "")
+    envs_dir = cache_dir() / "envs"
+    best: EnvInfo | None = None
+    try:
+        candidates = sorted(envs_dir.glob(project.env_prefix + "*"))
+    except OSError:
+        candidates = []
+    for env_dir in candidates:
+        version = pyvenv_version(env_dir)
+        try:
+            fits = version is not None and spec.contains(Version(version), prereleases=True)
+        except InvalidVersion:
+            fits = False
+        if fits and (best is None or Version(version) > Version(best.python_version or "0")):
+            best = EnvInfo(env_dir, version)
+    return best
+
+
+def plan(
+    project: Project, requires_python: str | None, preferred: str | None
+) -> tuple[EnvInfo, Interpreter]:
+    """Where the env goes and which interpreter builds it (an existing fitting env wins)."""
+    existing = locate(project, requires_python)
+    if existing is not None and existing.exists and existing.python_version:
+        interp = Interpreter(existing.python, Version(existing.python_version))
+        return existing, interp
+    interp = choose(requires_python, preferred)
+    configured = project.configured_env_dir()
+    path = configured if configured is not None else project.default_env_dir(interp.minor)
+    return EnvInfo(path, str(interp.version)), interp
+
+
+def read_marker(env_dir: Path) -> dict:
+    try:
+        return json.loads((env_dir / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def is_synced(env: EnvInfo, lock_sha256: str, project: Project) -> bool:
+    marker = read_marker(env.path)
+    return (
+        env.exists
+        and marker.get("lock-sha256") == lock_sha256
+        and marker.get("project") == str(project.root)
+    )
+
+
+def create(env: EnvInfo, interp: Interpreter, progress: Progress) -> None:
+    """A fresh virtualenv, without seeding: pip comes from the lock like everything else."""
+    if env.path.exists() and not env.exists:
+        shutil.rmtree(env.path)  # half-made by a killed process: start over
+    if env.exists:
+        return
+    progress(ProgressEvent("create", f"Creating environment with Python {interp.version}"))
+    from virtualenv import cli_run
+
+    env.path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        cli_run(
+            [
+                str(env.path),
+                f"--python={interp.path}",
+                "--no-seed",
+                "--quiet",
+                "--no-periodic-update",
+            ],
+            setup_logging=False,
+        )
+    except Exception as e:  # virtualenv raises RuntimeError and friends
+        shutil.rmtree(env.path, ignore_errors=True)
+        raise EngineError(f"Could not create the environment at {env.path}: {e}") from e
+    env.python_version = pyvenv_version(env.path) or str(interp.version)
+
+
+def sync(
+    project: Project,
+    env: EnvInfo,
+    interp: Interpreter,
+    lock_sha256: str,
+    editable: bool,
+    progress: Progress = no_progress,
+) -> SyncResult:
+    """Make `env` match the lock on disk exactly; a no-op when the marker says it already does."""
+    if is_synced(env, lock_sha256, project):
+        return SyncResult(env, noop=True)
+    (env.path / MARKER).unlink(missing_ok=True)
+    create(env, interp, progress)
+    result = SyncResult(env, noop=False)
+    on_line = _install_progress(progress, result)
+    progress(ProgressEvent("install", "Installing packages from pylock.toml"))
+    args = ["pip", "sync", str(project.lock_path), f"--python={env.python}", "--strict"]
+    try:
+        run_uv(args, cwd=project.root, on_line=on_line)
+    except EngineError as e:
+        if not is_network_error(e):
+            raise
+        progress(ProgressEvent("install", "Index unreachable; trying uv's cache (offline)"))
+        run_uv([*args, "--offline"], cwd=project.root, on_line=on_line)
+    if editable:
+        progress(ProgressEvent("editable", f"Installing {project.name} (editable)"))
+        editable_args = [
+            "pip",
+            "install",
+            "--no-deps",
+            f"--python={env.python}",
+            f"--editable={project.root}",
+        ]
+        run_uv(editable_args, cwd=project.root, on_line=on_line)
+    marker = {"lock-sha256": lock_sha256, "project": str(project.root), "editable": editable}
+    write_bytes_atomic(env.path / MARKER, json.dumps(marker).encode())
+    return result
+
+
+def _install_progress(progress: Progress, result: SyncResult) -> Callable[[str], None]:
+    total: list[int] = [0]
+
+    def on_line(line: str) -> None:
+        change = _CHANGE_LINE.match(line)
+        if change:
+            sign, name, version = change.groups()
+            target = result.installed if sign == "+" else result.removed
+            target.append(f"{canonicalize_name(name)}=={version}")
+            if sign == "+":
+                progress(
+                    ProgressEvent(
+                        "install",
+                        f"Installed {name} {version}",
+                        len(result.installed),
+                        total[0] or None,
+                    )
+                )
+            return
+        count = _COUNT_LINE.match(line)
+        if count:
+            verb, n = count.group(1), int(count.group(2))
+            if verb in ("Prepared", "Installed"):
+                total[0] = max(total[0], n)
+            progress(ProgressEvent("install", line.strip(), None, None))
+
+    return on_line
+
+
+def installed_distributions(env_dir: Path) -> dict[str, str]:
+    """name -> version of what is installed, read from dist-info folder names (no interpreter)."""
+    out: dict[str, str] = {}
+    patterns = ("lib/python*/site-packages/*.dist-info", "Lib/site-packages/*.dist-info")
+    for pattern in patterns:
+        for info in env_dir.glob(pattern):
+            stem = info.name[: -len(".dist-info")]
+            name, _, version = stem.partition("-")
+            if name and version:
+                out[canonicalize_name(name)] = version
+    return out

@@ -1,0 +1,218 @@
+"""pylock.toml (PEP 751): written through uv, universal, validated before it touches the disk.
+
+envlock's own bookkeeping lives under `[tool.envlock]` in the lock: the hash of the manifest it was
+made from (so a stale lock is seen without resolving) and the kernel's extra requirements.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.markers import Marker, default_environment
+from packaging.pylock import Pylock, PylockUnsupportedVersionError, PylockValidationError
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from .engine import run_uv
+from .errors import LockfileError
+from .indexes import redact, strip_credentials
+from .manifest import Manifest, parse_requirement
+from .pythons import Interpreter, lock_floor
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomlkit as tomllib  # type: ignore[no-redef]
+
+LOCK_FORMAT = 1
+# What the kernel itself needs in every project env, locked like everything else.
+KERNEL_REQUIREMENTS = ("ipykernel", "pip")
+_HASH_LINE = re.compile(r'^manifest-hash = "([0-9a-f]{64})"$', re.MULTILINE)
+
+
+def manifest_hash(manifest: Manifest) -> str:
+    """A hash of exactly what the resolution depends on; reordering or reformatting changes nothing."""
+    reqs = {
+        str(group or ""): sorted(str(parse_requirement(r)) for r in items)
+        for group, items in manifest.requirements().items()
+    }
+    indexes = [
+        {k: (strip_credentials(v) if k == "url" else v) for k, v in sorted(i.items())}
+        for i in manifest.uv_indexes
+    ]
+    payload = {
+        "format": LOCK_FORMAT,
+        "requires-python": manifest.requires_python,
+        "requirements": reqs,
+        "kernel": list(KERNEL_REQUIREMENTS),
+        "indexes": indexes,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def recorded_manifest_hash(lock_bytes: bytes) -> str | None:
+    """Read the hash without parsing the whole lock: a no-op check must cost microseconds."""
+    match = _HASH_LINE.search(lock_bytes.decode("utf-8", "replace"))
+    return match.group(1) if match else None
+
+
+@dataclass(frozen=True)
+class LockedPackage:
+    name: str
+    version: str | None
+    marker: str | None
+
+
+class Lock:
+    """A validated pylock.toml."""
+
+    def __init__(self, raw: bytes, data: dict, pylock: Pylock) -> None:
+        self.raw = raw
+        self.data = data
+        self.pylock = pylock
+
+    @classmethod
+    def parse(cls, raw: bytes, where: str = "pylock.toml") -> Lock:
+        try:
+            data = tomllib.loads(raw.decode("utf-8"))
+        except Exception as e:  # TOMLDecodeError, UnicodeDecodeError
+            raise LockfileError(f"{where} is not valid TOML: {e}") from e
+        if hasattr(data, "unwrap"):
+            data = data.unwrap()
+        try:
+            pylock = Pylock.from_dict(data)
+        except PylockUnsupportedVersionError as e:
+            raise LockfileError(f"{where} has an unsupported lock-version: {e}") from e
+        except PylockValidationError as e:
+            raise LockfileError(f"{where} is not a valid PEP 751 lock: {e}") from e
+        for pkg in pylock.packages:
+            if not _all_files_hashed(pkg):
+                raise LockfileError(f"{where}: package {pkg.name} has a file without a sha256.")
+        return cls(raw, data, pylock)
+
+    @classmethod
+    def load(cls, path: Path) -> Lock:
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError as e:
+            raise LockfileError(f"{path} does not exist; run `jupyter envlock lock`.") from e
+        return cls.parse(raw, str(path))
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.raw).hexdigest()
+
+    @property
+    def manifest_hash(self) -> str | None:
+        envlock = self.data.get("tool", {}).get("envlock", {})
+        value = envlock.get("manifest-hash")
+        return value if isinstance(value, str) else None
+
+    def packages(self) -> list[LockedPackage]:
+        return [
+            LockedPackage(
+                canonicalize_name(p.name),
+                str(p.version) if p.version else None,
+                str(p.marker) if p.marker else None,
+            )
+            for p in self.pylock.packages
+        ]
+
+    def versions(self, environment: dict | None = None) -> dict[str, str]:
+        """name -> version for the packages that apply to `environment` (all when None)."""
+        out: dict[str, str] = {}
+        for p in self.packages():
+            if environment is not None and p.marker and not Marker(p.marker).evaluate(environment):
+                continue
+            if p.version:
+                out.setdefault(p.name, p.version)
+        return out
+
+
+def _all_files_hashed(pkg: object) -> bool:
+    files = list(getattr(pkg, "wheels", None) or [])
+    sdist = getattr(pkg, "sdist", None)
+    if sdist is not None:
+        files.append(sdist)
+    archive = getattr(pkg, "archive", None)
+    if archive is not None:
+        files.append(archive)
+    return all("sha256" in (getattr(f, "hashes", None) or {}) for f in files)
+
+
+def marker_environment(python_version: str) -> dict[str, str]:
+    """This machine's marker environment, for an env whose Python is `python_version`."""
+    env = dict(default_environment())
+    parts = python_version.split(".")
+    env["python_version"] = ".".join(parts[:2])
+    env["python_full_version"] = python_version
+    env["implementation_version"] = python_version
+    return env
+
+
+def compile_lock(
+    project_root: Path,
+    manifest: Manifest,
+    python: Interpreter,
+    previous: bytes | None,
+    work_dir: Path,
+    upgrade: bool = False,
+    upgrade_packages: Iterable[str] = (),
+    on_line: Callable[[str], None] | None = None,
+) -> bytes:
+    """Resolve through uv into a new lock, in memory. Nothing in the project is written."""
+    requirements = [
+        str(parse_requirement(r)) for items in manifest.requirements().values() for r in items
+    ]
+    requirements += list(KERNEL_REQUIREMENTS)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=work_dir, prefix="lock-") as tmp:
+        tmp_path = Path(tmp)
+        req_in = tmp_path / "requirements.in"
+        req_in.write_text("\n".join(requirements) + "\n", encoding="utf-8")
+        out = tmp_path / "pylock.toml"
+        if previous is not None:
+            out.write_bytes(previous)  # uv keeps the versions it finds there (preferences)
+        args = [
+            "pip",
+            "compile",
+            str(req_in),
+            "--universal",
+            "--format=pylock.toml",
+            f"--output-file={out}",
+            f"--python-version={lock_floor(manifest.requires_python, python)}",
+            f"--python={python.path}",
+            "--no-header",
+            "--quiet",
+        ]
+        if upgrade:
+            args.append("--upgrade")
+        for name in upgrade_packages:
+            args.append(f"--upgrade-package={canonicalize_name(Requirement(name).name)}")
+        run_uv(args, cwd=project_root, on_line=on_line)
+        body = out.read_bytes()
+        shutil.rmtree(tmp_path, ignore_errors=True)
+    return finish_lock(body, manifest_hash(manifest))
+
+
+def finish_lock(uv_output: bytes, manifest_digest: str) -> bytes:
+    """Strip credentials, add [tool.envlock], validate; return the bytes to write."""
+    text = redact(uv_output.decode("utf-8"))
+    text = re.sub(r"\n\[tool\.envlock\]\n(?:[^\[\n].*\n|\n)*", "\n", text).rstrip("\n") + "\n"
+    text += (
+        "\n[tool.envlock]\n"
+        f"lock-format = {LOCK_FORMAT}\n"
+        f'manifest-hash = "{manifest_digest}"\n'
+        f"kernel-requirements = {json.dumps(list(KERNEL_REQUIREMENTS))}\n"
+    )
+    raw = text.encode("utf-8")
+    Lock.parse(raw, "the new lock")  # never write a lock packaging.pylock rejects
+    return raw

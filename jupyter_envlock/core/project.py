@@ -1,0 +1,198 @@
+"""A project is a folder with a pyproject.toml: how to find one, name it, and place its env and lock."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from .errors import ManifestError, ProjectNotFound
+
+MANIFEST = "pyproject.toml"
+LOCKFILE = "pylock.toml"
+KERNEL_PREFIX = "envlock-"
+KERNEL_NAME = re.compile(r"^[a-z0-9._-]+$")
+DEFAULT_IGNORED = frozenset(
+    {"node_modules", "__pycache__", "site-packages", "venv", "env", "build", "dist"}
+)
+
+if sys.version_info >= (3, 11):
+    import tomllib as _toml_reader
+else:  # pragma: no cover - Python 3.10
+    import tomlkit as _toml_reader  # type: ignore[no-redef]
+
+
+def read_toml(path: Path) -> dict:
+    """Plain data of a TOML file (fast reader; the editing path uses tomlkit)."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+        data = _toml_reader.loads(text)
+    except FileNotFoundError:
+        raise
+    except Exception as e:  # tomllib.TOMLDecodeError, tomlkit errors, UnicodeDecodeError
+        raise ManifestError(f"{path} is not valid TOML: {e}") from e
+    return data.unwrap() if hasattr(data, "unwrap") else data
+
+
+def cache_dir() -> Path:
+    """Where envs and bookkeeping live; `JUPYTER_ENVLOCK_CACHE_DIR` overrides the user cache dir."""
+    override = os.environ.get("JUPYTER_ENVLOCK_CACHE_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("jupyter-envlock", appauthor=False))
+
+
+def kernel_name_for(name: str) -> str:
+    """`envlock-<normalized name>`: built from repository content only, so it is the same on
+    every machine (never a path)."""
+    slug = re.sub(r"[^a-z0-9._-]+", "-", canonicalize_name(name)).strip("-") or "project"
+    return KERNEL_PREFIX + slug
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / MANIFEST
+
+    @property
+    def lock_path(self) -> Path:
+        return self.root / LOCKFILE
+
+    @cached_property
+    def data(self) -> dict:
+        """The manifest as plain data ({} when the folder has none yet)."""
+        try:
+            return read_toml(self.manifest_path)
+        except FileNotFoundError:
+            return {}
+
+    @property
+    def settings(self) -> dict:
+        tool = self.data.get("tool")
+        envlock = tool.get("envlock") if isinstance(tool, dict) else None
+        return envlock if isinstance(envlock, dict) else {}
+
+    @property
+    def name(self) -> str:
+        project = self.data.get("project")
+        name = project.get("name") if isinstance(project, dict) else None
+        return canonicalize_name(name if isinstance(name, str) and name else self.root.name)
+
+    @property
+    def display_name(self) -> str:
+        return f"Python ({self.name})"
+
+    @property
+    def kernel_name(self) -> str:
+        custom = self.settings.get("kernel-name")
+        if isinstance(custom, str) and custom:
+            if not KERNEL_NAME.match(custom):
+                raise ManifestError(
+                    f"{self.manifest_path}: [tool.envlock] kernel-name {custom!r} must match "
+                    "^[a-z0-9._-]+$ (JupyterLab compares kernel names exactly)."
+                )
+            return custom
+        return kernel_name_for(self.name)
+
+    @property
+    def key(self) -> str:
+        """Short stable hash of the project path, to key per-machine state (env, file lock)."""
+        return hashlib.sha256(str(self.root).encode()).hexdigest()[:8]
+
+    @property
+    def state_dir(self) -> Path:
+        return cache_dir() / "projects" / f"{self.name}-{self.key}"
+
+    @property
+    def file_lock_path(self) -> Path:
+        return self.state_dir / "project.lock"
+
+    def configured_env_dir(self) -> Path | None:
+        """An env the user chose: `[tool.envlock] env = "path"`, or an existing in-project .venv."""
+        env = self.settings.get("env")
+        if isinstance(env, str) and env:
+            path = Path(os.path.expanduser(env))
+            return (self.root / path) if not path.is_absolute() else path
+        dot_venv = self.root / ".venv"
+        if (dot_venv / "pyvenv.cfg").exists():
+            return dot_venv
+        return None
+
+    @property
+    def env_prefix(self) -> str:
+        return f"{self.name}-{self.key}-py"
+
+    def default_env_dir(self, python_minor: str) -> Path:
+        """Outside the project, in the cache, keyed by project path and Python (as Poetry does)."""
+        return cache_dir() / "envs" / f"{self.env_prefix}{python_minor}"
+
+    def summary(self) -> dict:
+        return {"name": self.name, "path": str(self.root), "kernel_name": self.kernel_name}
+
+
+def find_project(start: Path | str, create: bool = False) -> Project:
+    """The nearest folder at or above `start` holding a pyproject.toml.
+
+    With `create`, a folder without one is itself the project (the first `add` writes it).
+    """
+    start = Path(start).expanduser().resolve()
+    if start.is_file():
+        start = start.parent
+    if not start.exists():
+        raise ProjectNotFound(f"{start} does not exist.")
+    for folder in (start, *start.parents):
+        if (folder / MANIFEST).is_file():
+            return Project(folder)
+    if create:
+        return Project(start)
+    raise ProjectNotFound(
+        f"No {MANIFEST} in {start} or any folder above it. "
+        "Run `jupyter envlock add PACKAGE` there to start a project."
+    )
+
+
+def discover_projects(
+    root: Path | str, max_depth: int = 3, ignored: Iterable[str] = DEFAULT_IGNORED
+) -> list[Project]:
+    """Projects at or below `root`, skipping hidden folders, virtualenvs and ignored names."""
+    root = Path(root).expanduser().resolve()
+    ignored = frozenset(ignored)
+    found: list[Project] = []
+
+    def walk(folder: Path, depth: int) -> None:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            return
+        names = {e.name for e in entries}
+        if MANIFEST in names:
+            found.append(Project(folder))
+        if depth >= max_depth:
+            return
+        for entry in sorted(entries, key=lambda e: e.name):
+            if entry.name.startswith(".") or entry.name in ignored:
+                continue
+            try:
+                if not entry.is_dir(follow_symlinks=False):
+                    continue
+            except OSError:
+                continue
+            sub = Path(entry.path)
+            if (sub / "pyvenv.cfg").exists():
+                continue
+            walk(sub, depth + 1)
+
+    walk(root, 0)
+    return found
