@@ -116,12 +116,25 @@ def read_marker(env_dir: Path) -> dict:
         return {}
 
 
+def dist_infos(env_dir: Path) -> list[str]:
+    """The env's installed distributions as dist-info folder names: one listdir, no interpreter."""
+    names: list[str] = []
+    for site in (*env_dir.glob("lib/python*/site-packages"), env_dir / "Lib" / "site-packages"):
+        try:
+            names += [n for n in os.listdir(site) if n.endswith(".dist-info")]
+        except OSError:
+            continue
+    return sorted(names)
+
+
 def is_synced(env: EnvInfo, lock_sha256: str, project: Project) -> bool:
+    """The marker matches this lock and nothing was installed or removed by hand since."""
     marker = read_marker(env.path)
     return (
         env.exists
         and marker.get("lock-sha256") == lock_sha256
         and marker.get("project") == str(project.root)
+        and marker.get("dists") == dist_infos(env.path)
     )
 
 
@@ -186,7 +199,12 @@ def sync(
             f"--editable={project.root}",
         ]
         run_uv(editable_args, cwd=project.root, on_line=on_line)
-    marker = {"lock-sha256": lock_sha256, "project": str(project.root), "editable": editable}
+    marker = {
+        "lock-sha256": lock_sha256,
+        "project": str(project.root),
+        "editable": editable,
+        "dists": dist_infos(env.path),
+    }
     write_bytes_atomic(env.path / MARKER, json.dumps(marker).encode())
     return result
 
