@@ -1,0 +1,330 @@
+"""REST API for the lab panel: a thin, authenticated layer over `core.operations`.
+
+Contract (docs/architecture.md, "REST API"): every route needs Jupyter auth; paths are relative to
+the server's root and may not leave it; errors come back once, here, as
+`{"error": {"type", "message", "details"}}` with the status the core error carries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Callable
+from http.client import responses
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any, TypeVar
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+
+from .core import operations
+from .core.errors import EnvlockError, ProjectNotFound
+from .core.project import LOCKFILE, MANIFEST, Project, discover_projects
+
+# A resource of our own, not "contents" or "kernels": POST edits files *and* installs packages
+# (which can run build backends, i.e. code), so a custom Authorizer must decide on it explicitly;
+# one that only knows the built-in resources then refuses it rather than granting it by analogy.
+AUTH_RESOURCE = "envlock"
+URL_PREFIX = "/jupyter-envlock"
+DEFAULT_DISCOVERY_DEPTH = 3
+MAX_ITEM_LENGTH = 1000
+MAX_ITEMS = 100
+EXTENSION_NAME = "jupyter_envlock"
+
+T = TypeVar("T")
+
+
+class Forbidden(web.HTTPError):
+    """A path outside the server root: 403, whatever the reason, so probing learns nothing."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(403, log_message=message.replace("%", "%%"))
+        self.message = message
+
+
+class BadRequest(web.HTTPError):
+    """A malformed body or query (not the core's judgement of a requirement): 400."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(400, log_message=message.replace("%", "%%"))
+        self.message = message
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def _inside(path: str, root: str) -> bool:
+    """`path` is `root` or below it (both already realpath'd)."""
+    try:
+        return os.path.commonpath([path, root]) == root
+    except ValueError:  # different drives on Windows
+        return False
+
+
+def resolve_request_path(root: str, rel: object) -> Path:
+    """The real path a client's relative `rel` names, refused (403) when it could leave `root`.
+
+    Absolute paths and `..` are refused outright rather than normalized, and the realpath check
+    catches symlinks that point out of the root.
+    """
+    if not isinstance(rel, str):
+        raise BadRequest("'path' must be a string relative to the server root.")
+    if "\x00" in rel:
+        raise Forbidden("The path contains a NUL character.")
+    if (
+        PurePosixPath(rel).is_absolute()
+        or PureWindowsPath(rel).is_absolute()
+        or PureWindowsPath(rel).drive
+        or os.path.isabs(rel)
+    ):
+        raise Forbidden(f"'{rel}' is absolute; paths are relative to the server root.")
+    parts = rel.replace("\\", "/").split("/")
+    if ".." in parts:
+        raise Forbidden(f"'{rel}' contains '..'; paths must stay inside the server root.")
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(os.path.join(real_root, rel))
+    if not _inside(real, real_root):
+        raise Forbidden(f"'{rel}' leads outside the server root.")
+    return Path(real)
+
+
+def find_project_within(root: str, target: Path) -> Project:
+    """The nearest project at or above `target`, never above the root.
+
+    `core.project.find_project` walks up to `/`, so a folder under the root would otherwise
+    resolve to a pyproject.toml above it, which this API must never touch.
+    """
+    real_root = Path(os.path.realpath(root))
+    if not target.exists():
+        raise ProjectNotFound(f"'{relative_path(real_root, target)}' does not exist.")
+    start = target.parent if target.is_file() else target
+    for folder in (start, *start.parents):
+        if (folder / MANIFEST).is_file():
+            for name in (MANIFEST, LOCKFILE):
+                linked = os.path.realpath(folder / name)
+                if os.path.lexists(folder / name) and not _inside(linked, str(real_root)):
+                    where = relative_path(real_root, folder)
+                    raise Forbidden(f"{name} in '{where}' leads outside the server root.")
+            return Project(folder)
+        if folder == real_root:
+            break
+    raise ProjectNotFound(
+        f"No {MANIFEST} in '{relative_path(real_root, target)}' or any folder above it "
+        "inside the server root."
+    )
+
+
+def relative_path(real_root: Path, path: Path) -> str:
+    """Jupyter's convention: POSIX separators, "" for the root itself."""
+    rel = os.path.relpath(path, real_root)
+    return "" if rel == "." else PurePosixPath(*Path(rel).parts).as_posix()
+
+
+# --------------------------------------------------------------------------- bodies
+
+
+def _string_list(body: dict, key: str) -> list[str]:
+    value = body.get(key)
+    if not isinstance(value, list) or not value:
+        raise BadRequest(f"'{key}' must be a non-empty list of strings.")
+    if len(value) > MAX_ITEMS:
+        raise BadRequest(f"'{key}' has {len(value)} items; the limit is {MAX_ITEMS}.")
+    for item in value:
+        if not isinstance(item, str):
+            raise BadRequest(f"'{key}' must be a non-empty list of strings.")
+        if len(item) > MAX_ITEM_LENGTH:
+            raise BadRequest(f"An item of '{key}' is longer than {MAX_ITEM_LENGTH} characters.")
+    return value
+
+
+def _group(body: dict) -> str | None:
+    value = body.get("group")
+    if value is not None and not isinstance(value, str):
+        raise BadRequest("'group' must be null or a string.")
+    if isinstance(value, str) and len(value) > MAX_ITEM_LENGTH:
+        raise BadRequest(f"'group' is longer than {MAX_ITEM_LENGTH} characters.")
+    return value
+
+
+# --------------------------------------------------------------------------- handlers
+
+
+class EnvlockHandler(APIHandler):
+    """Base: root and settings lookup, thread offloading, and the one error-to-JSON mapping."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @property
+    def root_dir(self) -> str:
+        """The folder the file browser shows: the contents manager's root when it has one."""
+        root = getattr(self.contents_manager, "root_dir", None) or self.settings["server_root_dir"]
+        return os.path.expanduser(str(root))
+
+    @property
+    def discovery_depth(self) -> int:
+        """How deep `GET projects` looks, from the extension app's trait when it defines one."""
+        app = self.settings.get(EXTENSION_NAME)
+        for attr in ("discovery_depth", "max_depth", "scan_depth"):
+            value = getattr(app, attr, None)
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+        return DEFAULT_DISCOVERY_DEPTH
+
+    def project_at(self, rel: object) -> Project:
+        """The project a client path names, confined to the root (403) and existing (404)."""
+        return find_project_within(self.root_dir, resolve_request_path(self.root_dir, rel))
+
+    def json_body(self, allowed: set[str]) -> dict[str, Any]:
+        """The request body as a JSON object with only known keys (typos fail loudly)."""
+        try:
+            body = json.loads(self.request.body or b"")
+        except (ValueError, UnicodeDecodeError) as e:
+            raise BadRequest(f"The request body is not valid JSON: {e}") from None
+        if not isinstance(body, dict):
+            raise BadRequest("The request body must be a JSON object.")
+        unknown = sorted(set(body) - allowed - {"path"})
+        if unknown:
+            raise BadRequest(f"Unknown field(s): {', '.join(unknown)}.")
+        if "path" not in body:
+            raise BadRequest("'path' is required.")
+        return body
+
+    async def off_loop(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Core calls read files and may run uv for minutes: never on the event loop."""
+        return await asyncio.to_thread(func, *args, **kwargs)
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        """User errors are expected answers, not server faults: one line, no traceback."""
+        if isinstance(value, EnvlockError) and value.http_status < 500:
+            self.log.info("envlock %s: %s", type(value).__name__, value.message)
+        elif isinstance(value, EnvlockError):
+            self.log.error(
+                "envlock %s: %s\n%s",
+                type(value).__name__,
+                value.message,
+                value.details,
+                exc_info=(typ, value, tb),
+            )
+        else:
+            super().log_exception(typ, value, tb)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """The single place errors become `{"error": {...}}` (tracebacks stay in the log)."""
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, EnvlockError):
+            status_code = exc.http_status
+            error = exc.to_dict()
+        elif isinstance(exc, (Forbidden, BadRequest)):
+            error = {"type": type(exc).__name__, "message": exc.message, "details": ""}
+        elif isinstance(exc, web.HTTPError):
+            try:
+                message = exc.log_message % exc.args if exc.log_message else ""
+            except (TypeError, ValueError):
+                message = exc.log_message or ""
+            reason = exc.reason or responses.get(status_code, "Unknown HTTP Error")
+            error = {"type": "HTTPError", "message": message or reason, "details": ""}
+        else:
+            status_code = 500
+            error = {
+                "type": "InternalError",
+                "message": "jupyter-envlock failed unexpectedly; the server log has the details.",
+                "details": "",
+            }
+        self.set_status(status_code)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"error": error}))
+
+
+class ProjectsHandler(EnvlockHandler):
+    """`GET projects`: every project under the root with its state, for the panel's list."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        projects = await self.off_loop(list_projects, self.root_dir, self.discovery_depth)
+        self.finish(json.dumps({"projects": projects}))
+
+
+def list_projects(root: str, depth: int) -> list[dict[str, Any]]:
+    """One entry per project; a broken one says so in its own entry instead of failing the list."""
+    real_root = Path(os.path.realpath(root))
+    out = []
+    for project in discover_projects(real_root, depth):
+        entry: dict[str, Any] = {"path": relative_path(real_root, project.root)}
+        try:
+            entry["name"] = project.name
+            entry["kernel_name"] = project.kernel_name
+            entry["state"] = operations.status(project.root).state
+        except EnvlockError as e:
+            entry.setdefault("name", project.root.name)
+            entry.setdefault("kernel_name", None)
+            entry.update(state="error", message=e.message)
+        except Exception as e:  # one bad project must not hide the others
+            entry.setdefault("name", project.root.name)
+            entry.setdefault("kernel_name", None)
+            entry.update(state="error", message=f"{type(e).__name__}: {e}")
+        out.append(entry)
+    return out
+
+
+def status_and_dependencies(project: Project) -> dict[str, Any]:
+    """What the panel polls: reads a few small files, runs no uv (so it stays in milliseconds)."""
+    return {
+        "status": operations.status(project.root).to_dict(),
+        "dependencies": [d.to_dict() for d in operations.list_dependencies(project.root)],
+    }
+
+
+class ProjectHandler(EnvlockHandler):
+    """`GET project?path=REL`: status (with drift) and direct dependencies, uncached."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        rel = self.get_query_argument("path", None)
+        if rel is None:
+            raise BadRequest("The 'path' query argument is required.")
+        project = await self.off_loop(self.project_at, rel)
+        self.finish(json.dumps(await self.off_loop(status_and_dependencies, project)))
+
+
+class ActionHandler(EnvlockHandler):
+    """`POST project/(add|remove|sync|lock)`: one mutating operation, answering its ChangeReport."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, action: str) -> None:
+        if action == "add":
+            body = self.json_body({"specs", "group"})
+            call = _bind(operations.add, specs=_string_list(body, "specs"), group=_group(body))
+        elif action == "remove":
+            body = self.json_body({"names", "group"})
+            call = _bind(operations.remove, names=_string_list(body, "names"), group=_group(body))
+        elif action == "lock":
+            body = self.json_body({"upgrade"})
+            upgrade = body.get("upgrade", False)
+            if not isinstance(upgrade, bool):
+                raise BadRequest("'upgrade' must be true or false.")
+            call = _bind(operations.lock, upgrade=upgrade)
+        else:  # "sync": the route pattern admits nothing else
+            body = self.json_body(set())
+            call = _bind(operations.sync)
+        project = await self.off_loop(self.project_at, body["path"])
+        report = await self.off_loop(call, project.root)
+        self.finish(json.dumps(report.to_dict()))
+
+
+def _bind(func: Callable[..., Any], **kwargs: Any) -> Callable[[Path], Any]:
+    """An operation waiting only for its project folder (validated after the body)."""
+    return lambda root: func(root, **kwargs)
+
+
+def routes() -> list[tuple[str, type]]:
+    """Patterns without base_url: ExtensionApp._prepare_handlers joins base_url in front."""
+    return [
+        (rf"{URL_PREFIX}/projects", ProjectsHandler),
+        (rf"{URL_PREFIX}/project", ProjectHandler),
+        (rf"{URL_PREFIX}/project/(add|remove|sync|lock)", ActionHandler),
+    ]
