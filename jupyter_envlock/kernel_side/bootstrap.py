@@ -1,0 +1,48 @@
+"""Start ipykernel inside a project env, with the %dep magics loaded.
+
+Run as `<env python> bootstrap.py -f CONNECTION_FILE [ipykernel options]`. Python puts this folder
+first on sys.path for this process only, which is how `envlock_magics` imports without installing
+jupyter_envlock into the env; the folder is taken off sys.path again once the module is loaded, so
+the user's code never imports from it and nothing leaks to `!cmd` subprocesses. The extension is
+loaded after the kernel app is initialized, so the user's own `extensions`/`extra_extensions`
+configuration is left exactly as it was.
+
+Standard library + IPython only; must parse on Python 3.10.
+"""
+
+import os
+import sys
+
+
+def _drop_own_folder() -> None:
+    here = os.path.realpath(os.path.dirname(os.path.abspath(__file__)))
+    sys.path[:] = [p for p in sys.path if not p or os.path.realpath(p) != here]
+
+
+def main() -> None:
+    try:
+        import envlock_magics  # noqa: F401  (imported while this folder is on sys.path)
+    except Exception as e:  # the kernel must start even if the magics cannot load
+        envlock_magics = None
+        print("jupyter_envlock: %dep magics unavailable: {!r}".format(e), file=sys.stderr)
+    _drop_own_folder()
+    try:
+        from ipykernel.kernelapp import IPKernelApp
+    except ImportError:
+        sys.stderr.write(
+            "jupyter_envlock: ipykernel is not installed in this environment ({}). "
+            "Run `jupyter envlock sync` for the project to restore it.\n".format(sys.prefix)
+        )
+        raise SystemExit(1) from None
+    app = IPKernelApp.instance()
+    app.initialize(sys.argv[1:])
+    if envlock_magics is not None and app.shell is not None:
+        try:
+            app.shell.extension_manager.load_extension("envlock_magics")
+        except Exception as e:
+            print("jupyter_envlock: could not load %dep magics: {!r}".format(e), file=sys.stderr)
+    app.start()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+"""Kernel start = env sync + ipykernel from the project env.
+
+`pre_launch` runs on every start and restart. It brings the project's env in line with its lock
+(building it the first time, re-locking when pyproject.toml moved on; an unchanged lock costs a few
+file reads), in a worker thread so the server's event loop never waits on uv. Progress goes out as
+jupyter_events (before the kernel exists there is no kernel channel to report on). Then the kernel
+command becomes the env's Python running `kernel_side/bootstrap.py`, which loads the %dep magics
+without jupyter_envlock being installed in the env.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.provisioning import LocalProvisioner
+from tornado.web import HTTPError
+from traitlets import Unicode
+
+from .core import operations
+from .core.environment import python_in
+from .core.errors import EnvlockError
+from .core.progress import ProgressEvent
+
+SCHEMA_ID = "https://jupyter-envlock.readthedocs.io/events/env-build/v1"
+BOOTSTRAP = Path(__file__).resolve().parent / "kernel_side" / "bootstrap.py"
+_MAX_DETAILS = 4000
+
+EventSink = Callable[[dict[str, Any]], None]
+_event_sink: EventSink | None = None
+
+
+def set_event_sink(sink: EventSink | None) -> None:
+    """Where build events go: the server extension sets its event logger's emit here.
+
+    Called on the event loop thread only (the provisioner hops threads before calling it)."""
+    global _event_sink
+    _event_sink = sink
+
+
+def kernel_command(python: Path | str, connection_file: str) -> list[str]:
+    """ipykernel in the project env, through the bootstrap that loads the %dep magics."""
+    return [str(python), str(BOOTSTRAP), "-f", connection_file]
+
+
+def kernel_environment(
+    base: Mapping[str, str], env_dir: Path, project_root: Path
+) -> dict[str, str]:
+    """The kernel's environment: the project env first on PATH and as VIRTUAL_ENV, so `!pip` and
+    `!python` reach it; the server's PYTHONPATH kept out of it (it would import the server's
+    packages into the project) but passed along for the magics' calls back into the server."""
+    env = dict(base)
+    server_pythonpath = env.pop("PYTHONPATH", None)
+    env.pop("PYTHONHOME", None)
+    env.pop("PYTHONEXECUTABLE", None)
+    env.pop("__PYVENV_LAUNCHER__", None)
+    if server_pythonpath:
+        env["JUPYTER_ENVLOCK_SERVER_PYTHONPATH"] = server_pythonpath
+    else:
+        env.pop("JUPYTER_ENVLOCK_SERVER_PYTHONPATH", None)
+    bin_dir = env_dir / ("Scripts" if os.name == "nt" else "bin")
+    env["VIRTUAL_ENV"] = str(env_dir)
+    env["PATH"] = os.pathsep.join(p for p in (str(bin_dir), env.get("PATH", "")) if p)
+    env["JUPYTER_ENVLOCK_PROJECT"] = str(project_root)
+    env["JUPYTER_ENVLOCK_SERVER_PYTHON"] = sys.executable
+    return env
+
+
+def error_message(error: EnvlockError) -> str:
+    """One readable text for JupyterLab's error dialog: the message, then the tool's output."""
+    details = error.details.strip()
+    if len(details) > _MAX_DETAILS:
+        details = "…\n" + details[-_MAX_DETAILS:]
+    return f"{error.message}\n\n{details}" if details else error.message
+
+
+class _Reporter:
+    """Sends progress as server events from any thread, in order, on the event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, base: dict[str, Any], log: Any) -> None:
+        self.loop = loop
+        self.base = base
+        self.log = log
+        self.phase = "check"
+
+    def emit(
+        self,
+        phase: str,
+        message: str,
+        state: str = "running",
+        done: int | None = None,
+        total: int | None = None,
+    ) -> None:
+        self.phase = phase
+        data = {
+            **self.base,
+            "phase": phase,
+            "message": message,
+            "done": done,
+            "total": total,
+            "state": state,
+        }
+        self.log.debug("jupyter_envlock %s: %s", self.base.get("kernel_name"), message)
+        try:
+            self.loop.call_soon_threadsafe(self._deliver, data)
+        except RuntimeError:  # loop closed (server shutting down)
+            pass
+
+    def progress(self, event: ProgressEvent) -> None:
+        self.emit(event.phase, event.message, done=event.done, total=event.total)
+
+    def _deliver(self, data: dict[str, Any]) -> None:
+        sink = _event_sink
+        if sink is None:
+            return
+        try:
+            sink(data)
+        except Exception:  # an event must never break a kernel start
+            self.log.warning("jupyter_envlock: could not emit a build event", exc_info=True)
+
+
+class EnvlockProvisioner(LocalProvisioner):
+    """LocalProvisioner that syncs the project's env first and runs the kernel from it."""
+
+    project_path = Unicode(
+        help="The project folder (holding pyproject.toml) whose env runs this kernel."
+    ).tag(config=True)
+
+    on_stale_lock = Unicode(
+        "",
+        help='"relock" or "error" when pyproject.toml changed since pylock.toml; empty: the '
+        "project's [tool.envlock] on-stale-lock setting (default relock).",
+    ).tag(config=True)
+
+    _env_dir: Path | None = None
+    _project_root: Path | None = None
+
+    def _event_base(self) -> dict[str, Any]:
+        envlock = (self.kernel_spec.metadata or {}).get("envlock") or {}
+        kernel_name = getattr(self.parent, "kernel_name", None) or envlock.get("kernel_name", "")
+        return {
+            "project": str(envlock.get("project") or self.project_path),
+            "kernel_name": str(kernel_name),
+            "kernel_id": str(self.kernel_id) if self.kernel_id else None,
+        }
+
+    async def sync_environment(self) -> Path:
+        """Sync the env off the event loop; return the env folder. Errors become HTTP 500 with
+        a readable message (a plain exception shows as "Unhandled error" in JupyterLab)."""
+        if not self.project_path:
+            raise HTTPError(500, "This envlock kernel spec names no project (project_path).")
+        reporter = _Reporter(asyncio.get_running_loop(), self._event_base(), self.log)
+        reporter.emit("check", "Checking the project environment")
+        stale = self.on_stale_lock or None
+        try:
+            report = await asyncio.to_thread(
+                operations.sync, self.project_path, reporter.progress, stale
+            )
+        except EnvlockError as e:
+            message = error_message(e)
+            reporter.emit(reporter.phase, message, state="error")
+            self.log.error(
+                "jupyter_envlock: kernel for %s not started: %s", self.project_path, message
+            )
+            raise HTTPError(500, message) from e
+        except Exception as e:
+            message = f"Could not prepare the environment of {self.project_path}: {e}"
+            reporter.emit(reporter.phase, message, state="error")
+            raise HTTPError(500, message) from e
+        if report.relocked:
+            changed = (
+                ", ".join(f"{c.name} {c.old or '-'} -> {c.new or '-'}" for c in report.changes)
+                or "no version changed"
+            )
+            note = f"pyproject.toml changed since pylock.toml: re-locked ({changed})"
+            self.log.info("jupyter_envlock: %s: %s", self.project_path, note)
+            reporter.emit("resolve", note)
+        assert report.sync is not None
+        self._project_root = report.project.root
+        reporter.emit("done", "Up to date" if report.sync.noop else "Environment ready", "success")
+        return report.sync.env.path
+
+    async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
+        self._env_dir = await self.sync_environment()
+        extra_arguments = list(kwargs.get("extra_arguments") or [])
+        kwargs = await super().pre_launch(**kwargs)
+        km = self.parent
+        if km is not None and getattr(km, "connection_file", None):
+            connection_file = os.path.realpath(km.connection_file)
+            python = python_in(self._env_dir)
+            kwargs["cmd"] = kernel_command(python, connection_file) + extra_arguments
+        return kwargs
+
+    def _finalize_env(self, env: dict[str, str]) -> None:
+        super()._finalize_env(env)
+        if self._env_dir is not None:
+            root = self._project_root or Path(self.project_path).resolve()
+            updated = kernel_environment(env, self._env_dir, root)
+            env.clear()
+            env.update(updated)
