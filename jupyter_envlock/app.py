@@ -1,0 +1,124 @@
+"""The server extension: project kernels, build-progress events and the REST API.
+
+Enabled on install through `jupyter_server_config.d/jupyter_envlock.json`. The kernel spec manager
+has to be chosen at link time: `kernel_spec_manager_class` in a config.d file is silently ignored
+by jupyter_server 2, and the spec manager is built right after extensions are linked.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+from typing import Any
+
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Bool, Float, Int, List, Unicode
+
+from . import provisioner
+from ._version import __version__
+from .core.project import DEFAULT_IGNORED
+from .kernelspecs import EnvlockKernelSpecManager
+
+EVENT_SCHEMA = Path(__file__).resolve().parent / "events" / "env-build.yaml"
+
+
+class EnvlockApp(ExtensionApp):
+    """One locked environment and kernel per project under the server root."""
+
+    name = "jupyter_envlock"
+    description = "One locked, reproducible environment and kernel per notebook project."
+    version = __version__
+
+    scan_depth = Int(
+        3,
+        help="""How many folder levels below the server root are searched for projects
+        (folders holding a pyproject.toml). 0 looks at the root only.""",
+    ).tag(config=True)
+
+    ignored_folders = List(
+        Unicode(),
+        default_value=sorted(DEFAULT_IGNORED),
+        help="""Folder names never searched for projects. Hidden folders and virtualenvs
+        (folders holding pyvenv.cfg) are always skipped.""",
+    ).tag(config=True)
+
+    env_dir = Unicode(
+        None,
+        allow_none=True,
+        help="""Where project environments and envlock's bookkeeping live. Default: the
+        JUPYTER_ENVLOCK_CACHE_DIR environment variable, else the user cache directory
+        (e.g. ~/.cache/jupyter-envlock). A project's [tool.envlock] env setting, or an existing
+        in-project .venv, still wins for that project.""",
+    ).tag(config=True)
+
+    manage_kernel_specs = Bool(
+        True,
+        help="""Add one kernel spec per project (named envlock-<project name>, or the project's
+        [tool.envlock] kernel-name) next to the existing specs. When False, or when
+        ServerApp.kernel_spec_manager_class is configured, the server's kernel specs are left
+        alone; `jupyter envlock kernels install` can still write real specs.""",
+    ).tag(config=True)
+
+    rescan_interval = Float(
+        5.0,
+        help="""Seconds between background scans for new, renamed or removed projects. Scans never
+        run on the server's event loop.""",
+    ).tag(config=True)
+
+    def _link_jupyter_server_extension(self, serverapp: Any) -> None:
+        super()._link_jupyter_server_extension(serverapp)
+        if self.env_dir:
+            # The core, the kernels and the %dep calls back into the server all read this.
+            os.environ["JUPYTER_ENVLOCK_CACHE_DIR"] = str(Path(self.env_dir).expanduser())
+        if not self.manage_kernel_specs:
+            self.log.info("jupyter_envlock: manage_kernel_specs is off; kernel specs left alone.")
+            return
+        server_config = serverapp.config.ServerApp
+        if "kernel_spec_manager_class" in server_config:
+            self.log.info(
+                "jupyter_envlock: ServerApp.kernel_spec_manager_class is configured (%s); it is "
+                "respected and project kernels are not added. Use `jupyter envlock kernels "
+                "install` to register them as ordinary kernel specs.",
+                server_config.kernel_spec_manager_class,
+            )
+            return
+        if serverapp.config.GatewayClient.get("url") or os.environ.get("JUPYTER_GATEWAY_URL"):
+            self.log.info("jupyter_envlock: kernels run on a gateway; kernel specs left alone.")
+            return
+        serverapp.kernel_spec_manager_class = EnvlockKernelSpecManager
+
+    def initialize_settings(self) -> None:
+        ksm = self.serverapp.kernel_spec_manager
+        if isinstance(ksm, EnvlockKernelSpecManager):
+            ksm.root_dir = str(self.serverapp.root_dir)
+            ksm.scan_depth = self.scan_depth
+            ksm.ignored_folders = list(self.ignored_folders)
+            ksm.rescan_interval = self.rescan_interval
+            ksm.start()
+            self.log.info(
+                "jupyter_envlock: project kernels under %s: %s",
+                ksm.root_dir,
+                ", ".join(sorted(ksm.projects())) or "none yet",
+            )
+        event_logger = self.serverapp.event_logger
+        event_logger.register_event_schema(EVENT_SCHEMA)
+
+        def emit(data: dict[str, Any]) -> None:
+            event_logger.emit(schema_id=provisioner.SCHEMA_ID, data=data)
+
+        provisioner.set_event_sink(emit)
+
+    def initialize_handlers(self) -> None:
+        # The REST API lives in handlers.py; patterns are relative, ExtensionApp adds base_url.
+        if importlib.util.find_spec(f"{__package__}.handlers") is None:
+            return
+        from .handlers import routes
+
+        self.handlers.extend(routes())
+
+    async def stop_extension(self) -> None:
+        provisioner.set_event_sink(None)
+        ksm = getattr(self.serverapp, "kernel_spec_manager", None)
+        if isinstance(ksm, EnvlockKernelSpecManager):
+            ksm.stop()
