@@ -14,6 +14,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from packaging.markers import Marker, default_environment
@@ -35,6 +36,7 @@ else:  # pragma: no cover
 LOCK_FORMAT = 1
 # What the kernel itself needs in every project env, locked like everything else.
 KERNEL_REQUIREMENTS = ("ipykernel", "pip")
+_VALIDATED: set[str] = set()
 _HASH_LINE = re.compile(r'^manifest-hash = "([0-9a-f]{64})"$', re.MULTILINE)
 
 
@@ -72,23 +74,40 @@ class LockedPackage:
 
 
 class Lock:
-    """A validated pylock.toml."""
+    """A pylock.toml: raw bytes, plain data, and (on demand) the validated `packaging.pylock` view."""
 
-    def __init__(self, raw: bytes, data: dict, pylock: Pylock) -> None:
+    def __init__(self, raw: bytes, data: dict, where: str) -> None:
         self.raw = raw
         self.data = data
-        self.pylock = pylock
+        self.where = where
 
     @classmethod
-    def parse(cls, raw: bytes, where: str = "pylock.toml") -> Lock:
+    def parse(cls, raw: bytes, where: str = "pylock.toml", validate: bool = True) -> Lock:
+        """Read a lock; `validate` also checks it against PEP 751 (tens of ms on a large lock)."""
         try:
             data = tomllib.loads(raw.decode("utf-8"))
         except Exception as e:  # TOMLDecodeError, UnicodeDecodeError
             raise LockfileError(f"{where} is not valid TOML: {e}") from e
         if hasattr(data, "unwrap"):
             data = data.unwrap()
+        lock = cls(raw, data, where)
+        if validate:
+            lock.validate()
+        return lock
+
+    @classmethod
+    def load(cls, path: Path, validate: bool = True) -> Lock:
         try:
-            pylock = Pylock.from_dict(data)
+            raw = path.read_bytes()
+        except FileNotFoundError as e:
+            raise LockfileError(f"{path} does not exist; run `jupyter envlock lock`.") from e
+        return cls.parse(raw, str(path), validate)
+
+    @cached_property
+    def pylock(self) -> Pylock:
+        where = self.where
+        try:
+            pylock = Pylock.from_dict(self.data)
         except PylockUnsupportedVersionError as e:
             raise LockfileError(f"{where} has an unsupported lock-version: {e}") from e
         except PylockValidationError as e:
@@ -96,35 +115,39 @@ class Lock:
         for pkg in pylock.packages:
             if not _all_files_hashed(pkg):
                 raise LockfileError(f"{where}: package {pkg.name} has a file without a sha256.")
-        return cls(raw, data, pylock)
+        return pylock
 
-    @classmethod
-    def load(cls, path: Path) -> Lock:
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError as e:
-            raise LockfileError(f"{path} does not exist; run `jupyter envlock lock`.") from e
-        return cls.parse(raw, str(path))
+    def validate(self) -> None:
+        """Check against PEP 751 once per distinct content (the panel polls status often)."""
+        if self.sha256 not in _VALIDATED:
+            _ = self.pylock
+            _VALIDATED.add(self.sha256)
 
-    @property
+    @cached_property
     def sha256(self) -> str:
         return hashlib.sha256(self.raw).hexdigest()
 
     @property
     def manifest_hash(self) -> str | None:
         envlock = self.data.get("tool", {}).get("envlock", {})
-        value = envlock.get("manifest-hash")
+        value = envlock.get("manifest-hash") if isinstance(envlock, dict) else None
         return value if isinstance(value, str) else None
 
     def packages(self) -> list[LockedPackage]:
-        return [
-            LockedPackage(
-                canonicalize_name(p.name),
-                str(p.version) if p.version else None,
-                str(p.marker) if p.marker else None,
+        """Names, versions and markers from the plain data (no validation needed)."""
+        out = []
+        for p in self.data.get("packages") or []:
+            if not isinstance(p, dict) or not isinstance(p.get("name"), str):
+                continue
+            version, marker = p.get("version"), p.get("marker")
+            out.append(
+                LockedPackage(
+                    canonicalize_name(p["name"]),
+                    version if isinstance(version, str) else None,
+                    marker if isinstance(marker, str) else None,
+                )
             )
-            for p in self.pylock.packages
-        ]
+        return out
 
     def versions(self, environment: dict | None = None) -> dict[str, str]:
         """name -> version for the packages that apply to `environment` (all when None)."""
@@ -167,8 +190,8 @@ def compile_lock(
     upgrade: bool = False,
     upgrade_packages: Iterable[str] = (),
     on_line: Callable[[str], None] | None = None,
-) -> bytes:
-    """Resolve through uv into a new lock, in memory. Nothing in the project is written."""
+) -> Lock:
+    """Resolve through uv into a new, validated lock, in memory. Nothing in the project is written."""
     requirements = [
         str(parse_requirement(r)) for items in manifest.requirements().values() for r in items
     ]
@@ -203,8 +226,8 @@ def compile_lock(
     return finish_lock(body, manifest_hash(manifest))
 
 
-def finish_lock(uv_output: bytes, manifest_digest: str) -> bytes:
-    """Strip credentials, add [tool.envlock], validate; return the bytes to write."""
+def finish_lock(uv_output: bytes, manifest_digest: str) -> Lock:
+    """Strip credentials, add [tool.envlock], validate: the lock to write."""
     text = redact(uv_output.decode("utf-8"))
     text = re.sub(r"\n\[tool\.envlock\]\n(?:[^\[\n].*\n|\n)*", "\n", text).rstrip("\n") + "\n"
     text += (
@@ -213,6 +236,5 @@ def finish_lock(uv_output: bytes, manifest_digest: str) -> bytes:
         f'manifest-hash = "{manifest_digest}"\n'
         f"kernel-requirements = {json.dumps(list(KERNEL_REQUIREMENTS))}\n"
     )
-    raw = text.encode("utf-8")
-    Lock.parse(raw, "the new lock")  # never write a lock packaging.pylock rejects
-    return raw
+    # never write a lock that packaging.pylock rejects
+    return Lock.parse(text.encode("utf-8"), "the new lock")

@@ -18,7 +18,7 @@ from packaging.version import InvalidVersion, Version
 from . import environment
 from .atomic import project_lock, write_bytes_atomic
 from .environment import EnvInfo, SyncResult
-from .errors import ManifestError, NotADependency, StaleLockError
+from .errors import LockfileError, ManifestError, NotADependency, StaleLockError
 from .lockfile import Lock, compile_lock, manifest_hash, marker_environment, recorded_manifest_hash
 from .manifest import Edit, Manifest, normalize_group, parse_requirement
 from .progress import Progress, ProgressEvent, no_progress
@@ -92,6 +92,7 @@ class _Session:
         self.progress = progress
         self.manifest = self._load_manifest()
         self.old_lock_bytes = _read_or_none(project.lock_path)
+        self.old_lock = _lenient_lock(self.old_lock_bytes)
 
     def _load_manifest(self) -> Manifest:
         if self.project.manifest_path.exists():
@@ -122,14 +123,14 @@ class _Session:
         self.progress(ProgressEvent("resolve", "Resolved"))
         return new
 
-    def write(self, new_lock: bytes, report: ChangeReport, python_version: str) -> None:
+    def write(self, new_lock: Lock, report: ChangeReport, python_version: str) -> None:
         """Lock first, then manifest: if killed between the two, the lock's manifest hash no longer
         matches and the next command re-locks. Changes are reported for this env's Python."""
         where = marker_environment(python_version)
-        old = Lock.parse(self.old_lock_bytes).versions(where) if self._old_lock_valid() else {}
-        report.changes = _diff(old, Lock.parse(new_lock).versions(where))
-        if new_lock != self.old_lock_bytes:
-            write_bytes_atomic(self.project.lock_path, new_lock)
+        old = self.old_lock.versions(where) if self.old_lock is not None else {}
+        report.changes = _diff(old, new_lock.versions(where))
+        if new_lock.raw != self.old_lock_bytes:
+            write_bytes_atomic(self.project.lock_path, new_lock.raw)
             report.lock_changed = True
         if self.manifest.changed or not self.project.manifest_path.exists():
             write_bytes_atomic(self.project.manifest_path, self.manifest.dumps())
@@ -142,17 +143,7 @@ class _Session:
         else:
             write_bytes_atomic(self.project.lock_path, self.old_lock_bytes)
 
-    def _old_lock_valid(self) -> bool:
-        if self.old_lock_bytes is None:
-            return False
-        try:
-            Lock.parse(self.old_lock_bytes)
-        except Exception:
-            return False
-        return True
-
-    def sync_env(self, env: EnvInfo, interp: Interpreter) -> SyncResult:
-        lock = Lock.load(self.project.lock_path)
+    def sync_env(self, env: EnvInfo, interp: Interpreter, lock: Lock) -> SyncResult:
         result = environment.sync(
             self.project, env, interp, lock.sha256, self.manifest.has_build_system, self.progress
         )
@@ -160,6 +151,16 @@ class _Session:
             ProgressEvent("done", "Environment ready" if not result.noop else "Up to date")
         )
         return result
+
+
+def _lenient_lock(raw: bytes | None) -> Lock | None:
+    """The previous lock, for reporting what changed; a broken one is simply replaced."""
+    if raw is None:
+        return None
+    try:
+        return Lock.parse(raw, validate=False)
+    except LockfileError:
+        return None
 
 
 def _read_or_none(path: Path) -> bytes | None:
@@ -182,7 +183,7 @@ def _edit_lock_sync(
     session.write(new_lock, report, str(interp.version))
     if sync:
         try:
-            report.sync = session.sync_env(env, interp)
+            report.sync = session.sync_env(env, interp, new_lock)
         except BaseException:
             if report.manifest_changed or report.lock_changed:
                 session.rollback()
@@ -298,9 +299,9 @@ def sync(
                 )
             report.relocked = True
             return _edit_lock_sync(session, report, sync=True)
-        Lock.parse(session.old_lock_bytes or b"", str(project.lock_path))
+        current_lock = Lock.parse(session.old_lock_bytes or b"", str(project.lock_path))
         env, interp = session.plan_env()
-        report.sync = session.sync_env(env, interp)
+        report.sync = session.sync_env(env, interp, current_lock)
         return report
 
 
@@ -430,7 +431,8 @@ def list_dependencies(path: Path | str) -> list[Dependency]:
     project = find_project(path)
     manifest = Manifest.load(project.manifest_path)
     lock_bytes = _read_or_none(project.lock_path)
-    versions = Lock.parse(lock_bytes).versions() if lock_bytes is not None else {}
+    lock_obj = _lenient_lock(lock_bytes)
+    versions = lock_obj.versions() if lock_obj is not None else {}
     out = []
     for group, reqs in manifest.requirements().items():
         for text in reqs:
