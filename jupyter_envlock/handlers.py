@@ -21,7 +21,7 @@ from tornado import web
 
 from .core import operations
 from .core.errors import EnvlockError, ProjectNotFound
-from .core.project import LOCKFILE, MANIFEST, Project, discover_projects
+from .core.project import DEFAULT_IGNORED, LOCKFILE, MANIFEST, Project, discover_projects
 
 # A resource of our own, not "contents" or "kernels": POST edits files *and* installs packages
 # (which can run build backends, i.e. code), so a custom Authorizer must decide on it explicitly;
@@ -158,19 +158,17 @@ class EnvlockHandler(APIHandler):
 
     @property
     def root_dir(self) -> str:
-        """The folder the file browser shows: the contents manager's root when it has one."""
-        root = getattr(self.contents_manager, "root_dir", None) or self.settings["server_root_dir"]
-        return os.path.expanduser(str(root))
+        """ServerApp.root_dir, the same root the project kernel specs are discovered under."""
+        return os.path.expanduser(str(self.settings["server_root_dir"]))
 
     @property
-    def discovery_depth(self) -> int:
-        """How deep `GET projects` looks, from the extension app's trait when it defines one."""
+    def discovery(self) -> tuple[int, list[str]]:
+        """Depth and ignored folder names from EnvlockApp's traits, so the panel lists exactly
+        the projects that get kernels; defaults when the routes are mounted without the app."""
         app = self.settings.get(EXTENSION_NAME)
-        for attr in ("discovery_depth", "max_depth", "scan_depth"):
-            value = getattr(app, attr, None)
-            if isinstance(value, int) and not isinstance(value, bool):
-                return value
-        return DEFAULT_DISCOVERY_DEPTH
+        depth = getattr(app, "scan_depth", DEFAULT_DISCOVERY_DEPTH)
+        ignored = getattr(app, "ignored_folders", sorted(DEFAULT_IGNORED))
+        return int(depth), list(ignored)
 
     def project_at(self, rel: object) -> Project:
         """The project a client path names, confined to the root (403) and existing (404)."""
@@ -243,15 +241,16 @@ class ProjectsHandler(EnvlockHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        projects = await self.off_loop(list_projects, self.root_dir, self.discovery_depth)
+        depth, ignored = self.discovery
+        projects = await self.off_loop(list_projects, self.root_dir, depth, ignored)
         self.finish(json.dumps({"projects": projects}))
 
 
-def list_projects(root: str, depth: int) -> list[dict[str, Any]]:
+def list_projects(root: str, depth: int, ignored: list[str]) -> list[dict[str, Any]]:
     """One entry per project; a broken one says so in its own entry instead of failing the list."""
     real_root = Path(os.path.realpath(root))
     out = []
-    for project in discover_projects(real_root, depth):
+    for project in discover_projects(real_root, depth, ignored):
         entry: dict[str, Any] = {"path": relative_path(real_root, project.root)}
         try:
             entry["name"] = project.name
