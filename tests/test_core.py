@@ -469,3 +469,6 @@ def test_offline_from_a_warm_cache(envlock_env, make_project, local_index, monke
     report = operations.sync(copy)
     assert not report.relocked
     assert run_in_env(copy, "import tinyb; print('ok')") == "ok"
+    # adding a package whose metadata uv has cached works offline too
+    operations.add(copy, ["tinya>=1.1"])
+    assert "tinya>=1.1" in (copy / "pyproject.toml").read_text()

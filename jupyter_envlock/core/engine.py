@@ -12,7 +12,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from .errors import EngineError, ResolutionError
+from .errors import EngineError, EnvlockError, ResolutionError
 from .indexes import redact, uv_index_args
 
 MIN_UV = Version("0.9.0")
@@ -79,7 +79,27 @@ def run_uv(
     on_line: Callable[[str], None] | None = None,
     with_indexes: bool = True,
 ) -> UvResult:
-    """Run `uv ARGS`; stderr lines stream to `on_line`. Failures raise a classified error."""
+    """Run `uv ARGS`; when no index can be reached, try once more from uv's cache (--offline),
+    so a warm cache keeps working on a train. Failures raise a classified error."""
+    try:
+        return _run_uv_once(args, cwd, on_line, with_indexes)
+    except EngineError as e:
+        if not is_network_error(e) or "--offline" in args:
+            raise
+        if on_line:
+            on_line("Index unreachable; trying uv's cache (offline)")
+        try:
+            return _run_uv_once([*args, "--offline"], cwd, on_line, with_indexes)
+        except EnvlockError:
+            raise e from None
+
+
+def _run_uv_once(
+    args: Sequence[str],
+    cwd: Path,
+    on_line: Callable[[str], None] | None,
+    with_indexes: bool,
+) -> UvResult:
     argv = [uv_bin(), *args, *(uv_index_args() if with_indexes else [])]
     try:
         proc = subprocess.Popen(

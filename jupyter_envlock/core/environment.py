@@ -20,7 +20,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from .atomic import write_bytes_atomic
-from .engine import is_network_error, run_uv
+from .engine import run_uv
 from .errors import EngineError
 from .progress import Progress, ProgressEvent, no_progress
 from .project import Project, cache_dir
@@ -182,13 +182,7 @@ def sync(
     on_line = _install_progress(progress, result)
     progress(ProgressEvent("install", "Installing packages from pylock.toml"))
     args = ["pip", "sync", str(project.lock_path), f"--python={env.python}", "--strict"]
-    try:
-        run_uv(args, cwd=project.root, on_line=on_line)
-    except EngineError as e:
-        if not is_network_error(e):
-            raise
-        progress(ProgressEvent("install", "Index unreachable; trying uv's cache (offline)"))
-        run_uv([*args, "--offline"], cwd=project.root, on_line=on_line)
+    run_uv(args, cwd=project.root, on_line=on_line)
     if editable:
         progress(ProgressEvent("editable", f"Installing {project.name} (editable)"))
         editable_args = [
@@ -213,6 +207,9 @@ def _install_progress(progress: Progress, result: SyncResult) -> Callable[[str],
     total: list[int] = [0]
 
     def on_line(line: str) -> None:
+        if line.startswith("Index unreachable"):
+            progress(ProgressEvent("install", line))
+            return
         change = _CHANGE_LINE.match(line)
         if change:
             sign, name, version = change.groups()
