@@ -1,0 +1,266 @@
+/**
+ * Typed client for the jupyter-envlock REST API (`<baseUrl>/jupyter-envlock/...`).
+ *
+ * The shapes below mirror `docs/architecture.md`: they are what the server's
+ * `.to_dict()` results serialize to, so keep both in step.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+/** URL namespace of the server extension. */
+export const NAMESPACE = 'jupyter-envlock';
+
+/** Schema id of the env-build progress events on the server's event bus. */
+export const ENV_BUILD_SCHEMA_ID =
+  'https://jupyter-envlock.readthedocs.io/events/env-build/v1';
+
+/** Prefix of the kernel spec names the server adds, one per project. */
+export const KERNEL_NAME_PREFIX = 'envlock-';
+
+/** The combined state of a project, as computed by the server. */
+export type ProjectState =
+  | 'in-sync'
+  | 'lock-out-of-date'
+  | 'env-out-of-date'
+  | 'no-lock'
+  | 'no-env';
+
+export type LockState = 'in-sync' | 'stale' | 'missing';
+export type EnvState = 'in-sync' | 'out-of-date' | 'missing';
+
+/** A project as it appears inside Status and ChangeReport (`path` is absolute there). */
+export interface ProjectInfo {
+  name: string;
+  path: string;
+  kernel_name: string;
+}
+
+/**
+ * One entry of `GET projects` (`path` relative to the server root, "." for the
+ * root itself). A project the server could not read has `state: "error"`, a
+ * `message`, and possibly no kernel name.
+ */
+export interface ProjectSummary {
+  name: string;
+  path: string;
+  kernel_name: string | null;
+  state: ProjectState | 'error';
+  message?: string;
+}
+
+export interface DriftMissing {
+  name: string;
+  locked: string | null;
+}
+
+export interface DriftExtra {
+  name: string;
+  installed: string | null;
+}
+
+export interface DriftChanged {
+  name: string;
+  locked: string | null;
+  installed: string | null;
+}
+
+export interface Drift {
+  missing: DriftMissing[];
+  extra: DriftExtra[];
+  changed: DriftChanged[];
+}
+
+export interface Status {
+  project: ProjectInfo;
+  python: string | null;
+  env_path: string | null;
+  lock: LockState;
+  env: EnvState;
+  state: ProjectState;
+  drift: Drift;
+}
+
+export interface Dependency {
+  name: string;
+  requirement: string;
+  /** `null` for `[project].dependencies`, else the PEP 735 group name. */
+  group: string | null;
+  locked: string | null;
+}
+
+export type ChangeKind = 'added' | 'removed' | 'upgraded' | 'downgraded';
+
+export interface Change {
+  name: string;
+  old: string | null;
+  new: string | null;
+  kind: ChangeKind;
+}
+
+export interface EnvReport {
+  path: string;
+  python: string;
+  synced: boolean;
+  noop: boolean;
+  installed: string[];
+  removed: string[];
+}
+
+export interface ChangeReport {
+  project: ProjectInfo;
+  manifest_changed: boolean;
+  lock_changed: boolean;
+  relocked: boolean;
+  changes: Change[];
+  /** Absent or null when the operation did not touch the environment. */
+  env?: EnvReport | null;
+}
+
+/** Answer of `GET projects`. */
+export interface ProjectList {
+  projects: ProjectSummary[];
+}
+
+/** Answer of `GET project?path=`. */
+export interface ProjectDetails {
+  status: Status;
+  dependencies: Dependency[];
+}
+
+/** One env-build progress event, as delivered by the event bus. */
+export interface EnvBuildEvent {
+  schema_id: string;
+  /** Relative to the server root ("." for the root), or absolute for installed specs. */
+  project: string;
+  kernel_name: string;
+  kernel_id?: string | null;
+  phase: string;
+  message: string;
+  done: number | null;
+  total: number | null;
+  state: 'running' | 'success' | 'error';
+}
+
+/** An error answered by the server: `{"error": {"type", "message", "details"}}`. */
+export class EnvlockAPIError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly type: string = '',
+    readonly details: string = ''
+  ) {
+    super(message);
+    this.name = 'EnvlockAPIError';
+  }
+}
+
+/**
+ * Call the envlock REST API.
+ *
+ * @param endpoint path below `<baseUrl>/jupyter-envlock/` (may carry a query string)
+ * @param init the fetch options
+ * @returns the decoded JSON answer
+ * @throws EnvlockAPIError carrying the server's `error.message`
+ */
+export async function requestAPI<T>(
+  endpoint = '',
+  init: RequestInit = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<T> {
+  const url = URLExt.join(settings.baseUrl, NAMESPACE, endpoint);
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(url, init, settings);
+  } catch (error) {
+    throw new ServerConnection.NetworkError(error as TypeError);
+  }
+
+  const text = await response.text();
+  let data: any = null;
+  if (text.length > 0) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+
+  if (!response.ok) {
+    const err = data && typeof data === 'object' ? data.error : null;
+    let message: string;
+    if (err && typeof err === 'object' && err.message) {
+      message = String(err.message);
+    } else if (err && typeof err === 'string') {
+      message = err;
+    } else if (data && typeof data === 'object' && data.message) {
+      // jupyter_server's own JSON error pages
+      message = String(data.message);
+    } else {
+      message = `${response.status} ${response.statusText || 'error'} (${url})`;
+    }
+    throw new EnvlockAPIError(
+      message,
+      response.status,
+      err && typeof err === 'object' ? String(err.type ?? '') : '',
+      err && typeof err === 'object' ? String(err.details ?? '') : ''
+    );
+  }
+  if (data === null && text.length > 0) {
+    throw new EnvlockAPIError(
+      `Invalid JSON answer from ${url}`,
+      response.status
+    );
+  }
+  return data as T;
+}
+
+function post<T>(endpoint: string, body: unknown): Promise<T> {
+  return requestAPI<T>(endpoint, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'Content-Type': 'application/json' }
+  });
+}
+
+/** `GET projects` */
+export function listProjects(): Promise<ProjectList> {
+  return requestAPI<ProjectList>('projects');
+}
+
+/** `GET project?path=` */
+export function getProject(path: string): Promise<ProjectDetails> {
+  return requestAPI<ProjectDetails>(
+    `project?path=${encodeURIComponent(path)}`
+  );
+}
+
+/** `POST project/add` */
+export function addDependencies(
+  path: string,
+  specs: string[],
+  group: string | null = null
+): Promise<ChangeReport> {
+  return post<ChangeReport>('project/add', { path, specs, group });
+}
+
+/** `POST project/remove` */
+export function removeDependencies(
+  path: string,
+  names: string[],
+  group: string | null = null
+): Promise<ChangeReport> {
+  return post<ChangeReport>('project/remove', { path, names, group });
+}
+
+/** `POST project/sync` */
+export function syncProject(path: string): Promise<ChangeReport> {
+  return post<ChangeReport>('project/sync', { path });
+}
+
+/** `POST project/lock` */
+export function lockProject(
+  path: string,
+  upgrade = false
+): Promise<ChangeReport> {
+  return post<ChangeReport>('project/lock', { path, upgrade });
+}

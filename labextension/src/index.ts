@@ -1,0 +1,144 @@
+/**
+ * jupyter-envlock: JupyterLab side.
+ *
+ * - an Environment panel in the right sidebar that follows the current notebook,
+ * - a status bar item `envlock: <project> · <state>`,
+ * - notifications with env-build progress from the server's event bus,
+ * - drift polling and refresh after each executed cell (so `%dep add` shows).
+ */
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
+import { IStatusBar } from '@jupyterlab/statusbar';
+
+import { EnvBuildEvent, KERNEL_NAME_PREFIX } from './api';
+import { envlockIcon } from './icons';
+import { EnvlockModel, normalizePath } from './model';
+import { EnvlockPanel, PANEL_ID } from './panel';
+import { BuildNotifier, defaultLabel, isEnvBuildEvent } from './progress';
+import { EnvlockStatusItem } from './statusbar';
+
+namespace CommandIDs {
+  export const open = 'jupyter-envlock:open';
+  export const sync = 'jupyter-envlock:sync';
+  export const relock = 'jupyter-envlock:relock';
+  export const refresh = 'jupyter-envlock:refresh';
+}
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyter-envlock:plugin',
+  description:
+    'Environment panel, status bar item and build progress for jupyter-envlock projects.',
+  autoStart: true,
+  requires: [INotebookTracker],
+  optional: [IStatusBar, ILayoutRestorer, ICommandPalette],
+  activate: (
+    app: JupyterFrontEnd,
+    tracker: INotebookTracker,
+    statusBar: IStatusBar | null,
+    restorer: ILayoutRestorer | null,
+    palette: ICommandPalette | null
+  ): void => {
+    const model = new EnvlockModel(tracker);
+    const panel = new EnvlockPanel(model);
+    panel.title.label = '';
+    app.shell.add(panel, 'right', { rank: 650, type: 'Environment' });
+    if (restorer) {
+      restorer.add(panel, PANEL_ID);
+    }
+
+    const { commands } = app;
+    commands.addCommand(CommandIDs.open, {
+      label: 'Show Project Environment',
+      caption: 'Open the envlock Environment panel',
+      icon: envlockIcon,
+      execute: () => app.shell.activateById(PANEL_ID)
+    });
+    commands.addCommand(CommandIDs.sync, {
+      label: 'Sync Project Environment',
+      isEnabled: () => model.project !== null && model.busy === null,
+      execute: () => model.sync()
+    });
+    commands.addCommand(CommandIDs.relock, {
+      label: 'Re-lock Project',
+      isEnabled: () => model.project !== null && model.busy === null,
+      execute: () => model.relock()
+    });
+    commands.addCommand(CommandIDs.refresh, {
+      label: 'Refresh Project Environment Status',
+      execute: async () => {
+        await model.refreshProjects();
+        await model.refresh();
+      }
+    });
+    if (palette) {
+      const category = 'Project Environment';
+      for (const command of Object.values(CommandIDs)) {
+        palette.addItem({ command, category });
+      }
+    }
+    model.changed.connect(() => commands.notifyCommandChanged());
+
+    if (statusBar) {
+      const item = new EnvlockStatusItem(model, () => {
+        void commands.execute(CommandIDs.open);
+      });
+      statusBar.registerStatusItem('jupyter-envlock:status', {
+        item,
+        align: 'left',
+        rank: 4,
+        isActive: () => model.project !== null,
+        activeStateChanged: model.projectChanged
+      });
+    }
+
+    // A cell finished (execute_reply): `%dep add` may have changed the project.
+    NotebookActions.executed.connect((_, args) => {
+      const current = model.notebook;
+      if (current && args.notebook === current.content) {
+        model.scheduleRefresh();
+      }
+    });
+
+    // Env-build progress from the server's event bus.
+    const label = (event: EnvBuildEvent): string => {
+      const project = model.projects.find(
+        p =>
+          (event.kernel_name && p.kernel_name === event.kernel_name) ||
+          normalizePath(p.path) === normalizePath(event.project)
+      );
+      return project ? project.name : defaultLabel(event);
+    };
+    const notifier = new BuildNotifier(label);
+    const events = app.serviceManager.events;
+    if (events) {
+      events.stream.connect((_, emission) => {
+        if (!isEnvBuildEvent(emission)) {
+          return;
+        }
+        try {
+          notifier.handle(emission);
+        } catch (error) {
+          console.error('jupyter-envlock: could not show build progress', error);
+        }
+        model.handleBuildEvent(emission);
+        if (emission.state !== 'running') {
+          // the list carries per-project states too
+          void model.refreshProjects();
+        }
+      });
+    }
+
+    void app.restored.then(() => model.start());
+
+    console.debug(
+      `jupyter-envlock: activated (project kernels are named ${KERNEL_NAME_PREFIX}*)`
+    );
+  }
+};
+
+export default plugin;

@@ -1,0 +1,575 @@
+/**
+ * State shared by the Environment panel and the status bar item: which project
+ * the current notebook belongs to, its status and dependencies, the action in
+ * flight, build progress from the event bus, errors and the restart prompt.
+ */
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import {
+  addDependencies,
+  ChangeReport,
+  Dependency,
+  EnvBuildEvent,
+  getProject,
+  listProjects,
+  lockProject,
+  ProjectDetails,
+  ProjectState,
+  ProjectSummary,
+  removeDependencies,
+  syncProject
+} from './api';
+import { normalizePath, resolveProject } from './resolve';
+
+export { normalizePath, resolveProject };
+
+/** What the badge shows: the server's state plus two client-side ones. */
+export type DisplayState = ProjectState | 'building' | 'error' | 'unknown';
+
+export interface BuildProgress {
+  phase: string;
+  message: string;
+  done: number | null;
+  total: number | null;
+}
+
+export interface RestartPrompt {
+  reason: string;
+}
+
+/** How often the project status is polled while someone looks at it (ms). */
+export const POLL_INTERVAL = 3000;
+/** Re-read the project list every this many polls. */
+const PROJECTS_EVERY = 5;
+
+/** The user-facing message of anything thrown. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) {
+    return error.message || String(error);
+  }
+  return String(error);
+}
+
+const RESTART_KINDS = new Set(['upgraded', 'downgraded', 'removed']);
+
+export class EnvlockModel {
+  constructor(tracker: INotebookTracker | null) {
+    this._tracker = tracker;
+    if (tracker) {
+      tracker.currentChanged.connect(this._onCurrentChanged, this);
+    }
+  }
+
+  /** Emitted on any change of what the views show. */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  /** Emitted when the project shown changes (also to/from none). */
+  get projectChanged(): ISignal<this, void> {
+    return this._projectChanged;
+  }
+
+  get projects(): readonly ProjectSummary[] {
+    return this._projects;
+  }
+
+  get project(): ProjectSummary | null {
+    return this._project;
+  }
+
+  /** Whether the project was chosen by hand instead of following the notebook. */
+  get pinned(): boolean {
+    return this._pinned !== null;
+  }
+
+  get details(): ProjectDetails | null {
+    return this._details;
+  }
+
+  get notebook(): NotebookPanel | null {
+    return this._notebook;
+  }
+
+  /** Label of the action in flight, or null. */
+  get busy(): string | null {
+    return this._busy;
+  }
+
+  get build(): BuildProgress | null {
+    return this._build;
+  }
+
+  get error(): string | null {
+    return this._error;
+  }
+
+  get restartPrompt(): RestartPrompt | null {
+    return this._restart;
+  }
+
+  get lastReport(): ChangeReport | null {
+    return this._lastReport;
+  }
+
+  /** Whether the current notebook has a kernel to restart. */
+  get canRestart(): boolean {
+    return !!this._notebook?.sessionContext.session?.kernel;
+  }
+
+  get state(): DisplayState {
+    if (this._build || this._busy) {
+      return 'building';
+    }
+    if (this._buildFailed || this._loadFailed) {
+      return 'error';
+    }
+    if (this._details) {
+      return this._details.status.state;
+    }
+    if (this._project) {
+      return this._project.state;
+    }
+    return 'unknown';
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._stopTimer();
+    if (this._tracker) {
+      this._tracker.currentChanged.disconnect(this._onCurrentChanged, this);
+    }
+    this._watchNotebook(null);
+    Signal.clearData(this);
+  }
+
+  /** Start following the tracker's current notebook and load the project list. */
+  async start(): Promise<void> {
+    this._watchNotebook(this._tracker?.currentWidget ?? null);
+    await this.refreshProjects();
+  }
+
+  /**
+   * Tell the model whether a view is shown; the status is polled only while
+   * at least one is.
+   */
+  setConsumerActive(key: string, active: boolean): void {
+    const was = this._consumers.size > 0;
+    if (active) {
+      this._consumers.add(key);
+    } else {
+      this._consumers.delete(key);
+    }
+    const is = this._consumers.size > 0;
+    if (is && !was) {
+      this._startTimer();
+      void this.refresh();
+    } else if (!is && was) {
+      this._stopTimer();
+    }
+  }
+
+  /** Show a project chosen by hand (null: follow the notebook again). */
+  selectProject(path: string | null): void {
+    this._pinned = path === null ? null : normalizePath(path);
+    this._updateProject();
+  }
+
+  /** Re-read the project list and re-resolve the current project. */
+  async refreshProjects(): Promise<void> {
+    try {
+      const answer = await listProjects();
+      this._projects = answer.projects ?? [];
+      if (this._loadFailed && !this._project) {
+        this._loadFailed = false;
+        this._error = null;
+      }
+    } catch (error) {
+      this._loadFailed = true;
+      this._error = `Could not list projects: ${errorMessage(error)}`;
+      this._emit();
+      return;
+    }
+    this._updateProject();
+    this._emit();
+  }
+
+  /** Re-read the current project's status and dependencies. */
+  async refresh(): Promise<void> {
+    if (this._refreshing) {
+      this._refreshAgain = true;
+      return this._refreshing;
+    }
+    this._refreshing = this._doRefresh();
+    try {
+      await this._refreshing;
+    } finally {
+      this._refreshing = null;
+    }
+    if (this._refreshAgain) {
+      this._refreshAgain = false;
+      await this.refresh();
+    }
+  }
+
+  /** Refresh soon, coalescing bursts (e.g. several cells executed). */
+  scheduleRefresh(delay = 300): void {
+    if (this._refreshTimer !== null) {
+      window.clearTimeout(this._refreshTimer);
+    }
+    this._refreshTimer = window.setTimeout(() => {
+      this._refreshTimer = null;
+      void this.refresh();
+    }, delay);
+  }
+
+  async add(spec: string, group: string | null = null): Promise<boolean> {
+    return this._run(`Adding ${spec}`, path =>
+      addDependencies(path, [spec], group)
+    );
+  }
+
+  async remove(dep: Dependency): Promise<boolean> {
+    return this._run(
+      `Removing ${dep.name}`,
+      path => removeDependencies(path, [dep.name], dep.group),
+      true
+    );
+  }
+
+  async sync(): Promise<boolean> {
+    return this._run('Syncing the environment', path => syncProject(path));
+  }
+
+  async relock(): Promise<boolean> {
+    return this._run('Re-locking', path => lockProject(path, false));
+  }
+
+  /** Restart the current notebook's kernel (the restart prompt's button). */
+  async restartKernel(): Promise<void> {
+    const context = this._notebook?.sessionContext;
+    if (!context?.session?.kernel) {
+      this._error = 'The current notebook has no running kernel to restart.';
+      this._emit();
+      return;
+    }
+    this._restart = null;
+    this._emit();
+    try {
+      await context.restartKernel();
+    } catch (error) {
+      this._error = `Could not restart the kernel: ${errorMessage(error)}`;
+      this._emit();
+    }
+  }
+
+  dismissRestart(): void {
+    this._restart = null;
+    this._emit();
+  }
+
+  dismissError(): void {
+    this._error = null;
+    this._buildFailed = false;
+    this._emit();
+  }
+
+  /** Feed one env-build event from the server's event bus. */
+  handleBuildEvent(event: EnvBuildEvent): void {
+    const project = this._project;
+    if (!project) {
+      return;
+    }
+    const sameProject =
+      (event.kernel_name && event.kernel_name === project.kernel_name) ||
+      (typeof event.project === 'string' &&
+        normalizePath(event.project) === normalizePath(project.path));
+    if (!sameProject) {
+      return;
+    }
+    switch (event.state) {
+      case 'running':
+        this._build = {
+          phase: event.phase,
+          message: event.message,
+          done: event.done ?? null,
+          total: event.total ?? null
+        };
+        this._buildFailed = false;
+        this._emit();
+        break;
+      case 'success':
+        this._build = null;
+        this._buildFailed = false;
+        this._emit();
+        void this.refresh();
+        break;
+      case 'error':
+        this._build = null;
+        this._buildFailed = true;
+        this._error = event.message || 'The environment build failed.';
+        this._emit();
+        void this.refresh();
+        break;
+    }
+  }
+
+  private async _run(
+    label: string,
+    action: (path: string) => Promise<ChangeReport>,
+    isRemove = false
+  ): Promise<boolean> {
+    const project = this._project;
+    if (this._busy !== null || !project) {
+      return false;
+    }
+    this._busy = label;
+    this._error = null;
+    this._lastReport = null;
+    this._emit();
+    let ok = false;
+    try {
+      const report = await action(project.path);
+      ok = true;
+      this._lastReport = report;
+      this._buildFailed = false;
+      const needsRestart =
+        isRemove ||
+        (report.changes ?? []).some(change => RESTART_KINDS.has(change.kind));
+      if (needsRestart) {
+        this._restart = {
+          reason: isRemove
+            ? 'Modules already imported from removed packages stay loaded until the kernel restarts.'
+            : 'Packages were upgraded, downgraded or removed: restart the kernel to use the new versions.'
+        };
+      }
+    } catch (error) {
+      this._error = errorMessage(error);
+    } finally {
+      this._busy = null;
+      this._emit();
+    }
+    await this.refresh();
+    return ok;
+  }
+
+  private async _doRefresh(): Promise<void> {
+    const project = this._project;
+    if (!project) {
+      return;
+    }
+    try {
+      const details = await getProject(project.path);
+      if (!this._isCurrent(project)) {
+        return; // the user moved on meanwhile
+      }
+      this._details = details;
+      if (this._loadFailed) {
+        this._loadFailed = false;
+        this._error = null;
+      }
+    } catch (error) {
+      if (!this._isCurrent(project)) {
+        return;
+      }
+      this._loadFailed = true;
+      this._error = errorMessage(error);
+    }
+    this._emit();
+  }
+
+  private _isCurrent(project: ProjectSummary): boolean {
+    return (
+      !this._isDisposed &&
+      this._project !== null &&
+      normalizePath(this._project.path) === normalizePath(project.path)
+    );
+  }
+
+  private _onCurrentChanged(
+    _: INotebookTracker,
+    panel: NotebookPanel | null
+  ): void {
+    this._watchNotebook(panel);
+    // A new notebook may sit in a project created since the last listing.
+    void this.refreshProjects();
+  }
+
+  private _watchNotebook(panel: NotebookPanel | null): void {
+    if (panel === this._notebook) {
+      return;
+    }
+    const old = this._notebook;
+    if (old) {
+      old.sessionContext.kernelChanged.disconnect(this._onKernelChanged, this);
+      old.sessionContext.kernelPreferenceChanged.disconnect(
+        this._onKernelChanged,
+        this
+      );
+      old.disposed.disconnect(this._onNotebookDisposed, this);
+    }
+    this._notebook = panel;
+    this._pinned = null;
+    if (panel) {
+      panel.sessionContext.kernelChanged.connect(this._onKernelChanged, this);
+      panel.sessionContext.kernelPreferenceChanged.connect(
+        this._onKernelChanged,
+        this
+      );
+      panel.disposed.connect(this._onNotebookDisposed, this);
+      void panel.sessionContext.ready.then(() => {
+        if (this._notebook === panel) {
+          this._updateProject();
+        }
+      });
+    }
+    this._updateProject();
+    this._emit();
+  }
+
+  private _onNotebookDisposed(): void {
+    this._watchNotebook(this._tracker?.currentWidget ?? null);
+  }
+
+  private _onKernelChanged(): void {
+    this._updateProject();
+  }
+
+  private _notebookKernelName(): string | null {
+    const panel = this._notebook;
+    if (!panel) {
+      return null;
+    }
+    const context = panel.sessionContext;
+    const fromSession = context.session?.kernel?.name;
+    if (fromSession) {
+      return fromSession;
+    }
+    const fromPreference = context.kernelPreference?.name;
+    if (fromPreference) {
+      return fromPreference;
+    }
+    const spec = panel.model?.getMetadata('kernelspec') as
+      | { name?: string }
+      | undefined;
+    return spec?.name ?? null;
+  }
+
+  private _notebookPath(): string | null {
+    const panel = this._notebook;
+    if (!panel) {
+      return null;
+    }
+    return panel.context.localPath ?? panel.context.path;
+  }
+
+  private _updateProject(): void {
+    let next: ProjectSummary | null;
+    if (this._pinned !== null) {
+      const pinned = this._pinned;
+      next =
+        this._projects.find(p => normalizePath(p.path) === pinned) ?? null;
+    } else {
+      next = resolveProject(
+        this._projects,
+        this._notebookKernelName(),
+        this._notebookPath()
+      );
+    }
+    const prev = this._project;
+    const same =
+      prev !== null &&
+      next !== null &&
+      normalizePath(prev.path) === normalizePath(next.path);
+    if (same) {
+      // keep identity-sensitive state, take the fresher summary
+      this._project = next;
+      return;
+    }
+    if (prev === null && next === null) {
+      return;
+    }
+    this._project = next;
+    this._details = null;
+    this._build = null;
+    this._buildFailed = false;
+    this._lastReport = null;
+    this._restart = null;
+    if (this._loadFailed) {
+      this._loadFailed = false;
+      this._error = null;
+    }
+    if (!this._busy) {
+      this._error = null;
+    }
+    this._projectChanged.emit();
+    this._emit();
+    if (next) {
+      void this.refresh();
+    }
+  }
+
+  private _startTimer(): void {
+    if (this._timer !== null) {
+      return;
+    }
+    this._timer = window.setInterval(() => this._tick(), POLL_INTERVAL);
+  }
+
+  private _stopTimer(): void {
+    if (this._timer !== null) {
+      window.clearInterval(this._timer);
+      this._timer = null;
+    }
+  }
+
+  private _tick(): void {
+    if (document.hidden || this._busy !== null) {
+      return;
+    }
+    this._ticks += 1;
+    if (this._ticks % PROJECTS_EVERY === 0 || this._project === null) {
+      void this.refreshProjects();
+    }
+    if (this._project !== null) {
+      void this.refresh();
+    }
+  }
+
+  private _emit(): void {
+    if (!this._isDisposed) {
+      this._changed.emit();
+    }
+  }
+
+  private _tracker: INotebookTracker | null;
+  private _notebook: NotebookPanel | null = null;
+  private _projects: ProjectSummary[] = [];
+  private _project: ProjectSummary | null = null;
+  private _pinned: string | null = null;
+  private _details: ProjectDetails | null = null;
+  private _busy: string | null = null;
+  private _build: BuildProgress | null = null;
+  private _buildFailed = false;
+  private _loadFailed = false;
+  private _error: string | null = null;
+  private _restart: RestartPrompt | null = null;
+  private _lastReport: ChangeReport | null = null;
+  private _consumers = new Set<string>();
+  private _timer: number | null = null;
+  private _ticks = 0;
+  private _refreshing: Promise<void> | null = null;
+  private _refreshAgain = false;
+  private _refreshTimer: number | null = null;
+  private _isDisposed = false;
+  private _changed = new Signal<this, void>(this);
+  private _projectChanged = new Signal<this, void>(this);
+}

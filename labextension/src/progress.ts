@@ -1,0 +1,171 @@
+/**
+ * Environment build progress: one JupyterLab notification per build, fed by
+ * the server's env-build events (`/api/events/subscribe`).
+ */
+import { Notification } from '@jupyterlab/apputils';
+
+import { ENV_BUILD_SCHEMA_ID, EnvBuildEvent, KERNEL_NAME_PREFIX } from './api';
+
+/** Whether an event-bus emission is an env-build event. */
+export function isEnvBuildEvent(
+  emission: { schema_id?: unknown } | null | undefined
+): emission is EnvBuildEvent {
+  return !!emission && emission.schema_id === ENV_BUILD_SCHEMA_ID;
+}
+
+/** "3/10" when both counts are known. */
+export function formatCounts(event: {
+  done?: number | null;
+  total?: number | null;
+}): string {
+  if (typeof event.done === 'number' && typeof event.total === 'number') {
+    return `${event.done}/${event.total}`;
+  }
+  if (typeof event.done === 'number') {
+    return `${event.done}`;
+  }
+  return '';
+}
+
+/** A short label for the project of an event. */
+export type ProjectLabeler = (event: EnvBuildEvent) => string;
+
+export function defaultLabel(event: EnvBuildEvent): string {
+  if (event.kernel_name && event.kernel_name.startsWith(KERNEL_NAME_PREFIX)) {
+    return event.kernel_name.slice(KERNEL_NAME_PREFIX.length);
+  }
+  const path = (event.project ?? '').replace(/\/+$/, '');
+  return path.split('/').pop() || event.kernel_name || 'project';
+}
+
+interface Entry {
+  id: string;
+  /** The user closed the toast: stay quiet until the build ends. */
+  dismissed: boolean;
+}
+
+/**
+ * A kernel start always checks its environment (phase `check`), which takes
+ * milliseconds when the lock is unchanged: only show a toast for it if it is
+ * still running after this long.
+ */
+export const QUIET_CHECK_MS = 800;
+
+export class BuildNotifier {
+  constructor(label: ProjectLabeler = defaultLabel) {
+    this._label = label;
+  }
+
+  handle(event: EnvBuildEvent): void {
+    const key = event.kernel_name || event.project || '';
+    if (event.state === 'running') {
+      this._latest.set(key, event);
+      if (this._active.has(key)) {
+        this._show(key, event);
+        return;
+      }
+      const pending = this._pending.get(key);
+      if (event.phase === 'check') {
+        if (pending === undefined) {
+          this._pending.set(
+            key,
+            window.setTimeout(() => {
+              this._pending.delete(key);
+              const latest = this._latest.get(key);
+              if (latest) {
+                this._show(key, latest);
+              }
+            }, QUIET_CHECK_MS)
+          );
+        }
+        return;
+      }
+      if (pending !== undefined) {
+        window.clearTimeout(pending);
+        this._pending.delete(key);
+      }
+      this._show(key, event);
+      return;
+    }
+
+    // success or error: the build is over
+    this._latest.delete(key);
+    const pending = this._pending.get(key);
+    if (pending !== undefined) {
+      window.clearTimeout(pending);
+      this._pending.delete(key);
+    }
+    const entry = this._active.get(key);
+    this._active.delete(key);
+    const label = this._label(event);
+    const ok = event.state === 'success';
+    const message = ok
+      ? `Environment ${label} is ready${event.message ? `: ${event.message}` : '.'}`
+      : `Environment ${label} failed: ${event.message || 'unknown error'}`;
+    const type = ok ? 'success' : 'error';
+    const autoClose = ok ? 5000 : false;
+    if (
+      entry &&
+      !entry.dismissed &&
+      Notification.update({ id: entry.id, message, type, autoClose })
+    ) {
+      return;
+    }
+    if (ok && !entry) {
+      // a quick check that found nothing to do: no toast for it
+      return;
+    }
+    Notification.emit(message, type, { autoClose });
+  }
+
+  dispose(): void {
+    for (const timer of this._pending.values()) {
+      window.clearTimeout(timer);
+    }
+    this._pending.clear();
+  }
+
+  private _show(key: string, event: EnvBuildEvent): void {
+    const label = this._label(event);
+    const counts = formatCounts(event);
+    const phase = event.phase
+      ? `${event.phase}${counts ? ` ${counts}` : ''}`
+      : counts;
+    const progress =
+      typeof event.done === 'number' &&
+      typeof event.total === 'number' &&
+      event.total > 0
+        ? Math.min(1, Math.max(0, event.done / event.total))
+        : undefined;
+    const message = `Environment ${label}: ${phase}${
+      event.message ? ` — ${event.message}` : ''
+    }`;
+    const entry = this._active.get(key);
+    if (entry) {
+      if (entry.dismissed) {
+        return;
+      }
+      const updated = Notification.update({
+        id: entry.id,
+        message,
+        type: 'in-progress',
+        autoClose: false,
+        progress
+      });
+      if (!updated) {
+        entry.dismissed = true;
+      }
+      return;
+    }
+    const id = Notification.emit(message, 'in-progress', {
+      autoClose: false,
+      progress
+    });
+    this._active.set(key, { id, dismissed: false });
+  }
+
+  private _label: ProjectLabeler;
+  private _active = new Map<string, Entry>();
+  private _pending = new Map<string, number>();
+  private _latest = new Map<string, EnvBuildEvent>();
+}
