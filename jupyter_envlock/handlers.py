@@ -20,8 +20,15 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from .core import operations
-from .core.errors import EnvlockError, ProjectNotFound
-from .core.project import DEFAULT_IGNORED, LOCKFILE, MANIFEST, Project, discover_projects
+from .core.errors import EnvlockError, OutsideRoot, ProjectNotFound
+from .core.project import (
+    DEFAULT_IGNORED,
+    LOCKFILE,
+    MANIFEST,
+    Project,
+    discover_projects,
+    find_project,
+)
 
 # A resource of our own, not "contents" or "kernels": POST edits files *and* installs packages
 # (which can run build backends, i.e. code), so a custom Authorizer must decide on it explicitly;
@@ -91,29 +98,22 @@ def resolve_request_path(root: str, rel: object) -> Path:
 
 
 def find_project_within(root: str, target: Path) -> Project:
-    """The nearest project at or above `target`, never above the root.
-
-    `core.project.find_project` walks up to `/`, so a folder under the root would otherwise
-    resolve to a pyproject.toml above it, which this API must never touch.
-    """
+    """The nearest project at or above `target`, never above the root; messages name paths
+    relative to the root only, so a client learns nothing of the server's layout."""
     real_root = Path(os.path.realpath(root))
+    rel = relative_path(real_root, target)
     if not target.exists():
-        raise ProjectNotFound(f"'{relative_path(real_root, target)}' does not exist.")
-    start = target.parent if target.is_file() else target
-    for folder in (start, *start.parents):
-        if (folder / MANIFEST).is_file():
-            for name in (MANIFEST, LOCKFILE):
-                linked = os.path.realpath(folder / name)
-                if os.path.lexists(folder / name) and not _inside(linked, str(real_root)):
-                    where = relative_path(real_root, folder)
-                    raise Forbidden(f"{name} in '{where}' leads outside the server root.")
-            return Project(folder)
-        if folder == real_root:
-            break
-    raise ProjectNotFound(
-        f"No {MANIFEST} in '{relative_path(real_root, target)}' or any folder above it "
-        "inside the server root."
-    )
+        raise ProjectNotFound(f"'{rel}' does not exist.")
+    try:
+        return find_project(target, within=real_root)
+    except OutsideRoot:
+        raise Forbidden(
+            f"A {MANIFEST} or {LOCKFILE} above '{rel}' leads outside the server root."
+        ) from None
+    except ProjectNotFound:
+        raise ProjectNotFound(
+            f"No {MANIFEST} in '{rel}' or any folder above it inside the server root."
+        ) from None
 
 
 def relative_path(real_root: Path, path: Path) -> str:
@@ -255,7 +255,7 @@ def list_projects(root: str, depth: int, ignored: list[str]) -> list[dict[str, A
         try:
             entry["name"] = project.name
             entry["kernel_name"] = project.kernel_name
-            entry["state"] = operations.status(project.root).state
+            entry["state"] = operations.status(project).state
         except EnvlockError as e:
             entry.setdefault("name", project.root.name)
             entry.setdefault("kernel_name", None)
@@ -271,8 +271,8 @@ def list_projects(root: str, depth: int, ignored: list[str]) -> list[dict[str, A
 def status_and_dependencies(project: Project) -> dict[str, Any]:
     """What the panel polls: reads a few small files, runs no uv (so it stays in milliseconds)."""
     return {
-        "status": operations.status(project.root).to_dict(),
-        "dependencies": [d.to_dict() for d in operations.list_dependencies(project.root)],
+        "status": operations.status(project).to_dict(),
+        "dependencies": [d.to_dict() for d in operations.list_dependencies(project)],
     }
 
 
@@ -311,13 +311,13 @@ class ActionHandler(EnvlockHandler):
             body = self.json_body(set())
             call = _bind(operations.sync)
         project = await self.off_loop(self.project_at, body["path"])
-        report = await self.off_loop(call, project.root)
+        report = await self.off_loop(call, project)  # the Project itself: no second lookup
         self.finish(json.dumps(report.to_dict()))
 
 
-def _bind(func: Callable[..., Any], **kwargs: Any) -> Callable[[Path], Any]:
-    """An operation waiting only for its project folder (validated after the body)."""
-    return lambda root: func(root, **kwargs)
+def _bind(func: Callable[..., Any], **kwargs: Any) -> Callable[[Project], Any]:
+    """An operation waiting only for its project (validated after the body)."""
+    return lambda project: func(project, **kwargs)
 
 
 def routes() -> list[tuple[str, type]]:

@@ -11,10 +11,12 @@ import pytest
 import tomllib
 
 from jupyter_envlock.core import engine, environment, operations
+from jupyter_envlock.core.atomic import project_lock
 from jupyter_envlock.core.errors import (
     EnvlockError,
     LockfileError,
     NotADependency,
+    OutsideRoot,
     ProjectNotFound,
     PythonNotFound,
     RequirementError,
@@ -73,6 +75,45 @@ def test_find_project_walks_up(tmp_path, make_project):
     assert find_project(deep).root == root.resolve()
     with pytest.raises(ProjectNotFound, match="No pyproject.toml"):
         find_project(tmp_path)
+
+
+def test_find_project_within_a_root_never_walks_above_it(tmp_path, make_project):
+    outer = make_project("outer")
+    inner_root = outer / "served"
+    (inner_root / "nb").mkdir(parents=True)
+    assert find_project(inner_root / "nb").root == outer.resolve()
+    with pytest.raises(ProjectNotFound):
+        find_project(inner_root / "nb", within=inner_root)
+    with pytest.raises(OutsideRoot):
+        find_project(outer, within=inner_root)
+    linked = inner_root / "linked"
+    linked.mkdir()
+    (linked / "pyproject.toml").symlink_to(outer / "pyproject.toml")
+    with pytest.raises(OutsideRoot, match="leads outside"):
+        find_project(linked, within=inner_root)
+
+
+def test_status_is_busy_while_another_command_holds_the_project(envlock_env, make_project):
+    project = make_project("busy", deps=["tinyd"])
+    operations.lock(project)
+    assert operations.status(project).busy is False
+    with project_lock(find_project(project).file_lock_path):
+        status = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "jupyter_envlock",
+                "status",
+                "--json",
+                "--project",
+                str(project),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+        )
+    assert '"state": "busy"' in status.stdout
 
 
 def test_discover_projects_skips_hidden_venvs_and_node_modules(tmp_path, make_project):

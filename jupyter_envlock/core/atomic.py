@@ -47,3 +47,15 @@ def project_lock(lock_path: Path, timeout: float = 600) -> Iterator[None]:
         raise EngineError(
             f"Another envlock command has held the project lock for {timeout:.0f} s ({lock_path})."
         ) from e
+
+
+def is_busy(lock_path: Path) -> bool:
+    """True while another command holds the project lock (a status read then may see a lock
+    written and a manifest not yet written)."""
+    if not lock_path.exists():
+        return False
+    try:
+        with FileLock(str(lock_path), timeout=0):
+            return False
+    except Timeout:
+        return True

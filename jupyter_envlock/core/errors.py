@@ -29,6 +29,12 @@ class ProjectNotFound(UserError):
     http_status = 404
 
 
+class OutsideRoot(UserError):
+    """A path, or a manifest/lock symlink, that leads outside the folder envlock may touch."""
+
+    http_status = 403
+
+
 class ManifestError(UserError):
     """pyproject.toml cannot be read or edited as asked."""
 

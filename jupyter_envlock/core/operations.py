@@ -16,13 +16,13 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from . import environment
-from .atomic import project_lock, write_bytes_atomic
+from .atomic import is_busy, project_lock, write_bytes_atomic
 from .environment import EnvInfo, SyncResult
 from .errors import LockfileError, ManifestError, NotADependency, StaleLockError
 from .lockfile import Lock, compile_lock, manifest_hash, marker_environment, recorded_manifest_hash
 from .manifest import Edit, Manifest, normalize_group, parse_requirement
 from .progress import Progress, ProgressEvent, no_progress
-from .project import Project, find_project
+from .project import Project, ProjectRef, find_project
 from .pythons import Interpreter
 
 
@@ -194,7 +194,7 @@ def _edit_lock_sync(
 
 
 def add(
-    path: Path | str,
+    path: ProjectRef,
     specs: Sequence[str],
     group: str | None = None,
     sync: bool = True,
@@ -213,7 +213,7 @@ def add(
 
 
 def remove(
-    path: Path | str,
+    path: ProjectRef,
     names: Sequence[str],
     group: str | None = None,
     sync: bool = True,
@@ -248,7 +248,7 @@ def _remove_one(manifest: Manifest, name: str, group: str | None) -> Edit:
 
 
 def lock(
-    path: Path | str,
+    path: ProjectRef,
     upgrade: bool = False,
     upgrade_packages: Sequence[str] = (),
     progress: Progress = no_progress,
@@ -271,7 +271,7 @@ def lock_is_current(project: Project) -> bool:
 
 
 def sync(
-    path: Path | str, progress: Progress = no_progress, stale: str | None = None
+    path: ProjectRef, progress: Progress = no_progress, stale: str | None = None
 ) -> ChangeReport:
     """Bring the env in line with the lock; re-lock first when the manifest moved on.
 
@@ -324,7 +324,7 @@ def _noop_sync(project: Project) -> ChangeReport | None:
     return ChangeReport(project, sync=SyncResult(env, noop=True))
 
 
-def environment_python(path: Path | str) -> Path:
+def environment_python(path: ProjectRef) -> Path:
     project = find_project(path)
     manifest = Manifest.load(project.manifest_path)
     env = environment.locate(project, manifest.requires_python)
@@ -341,9 +341,12 @@ class Status:
     lock: str
     env: str
     drift: dict
+    busy: bool = False
 
     @property
     def state(self) -> str:
+        if self.busy:
+            return "busy"
         if self.lock == "missing":
             return "no-lock"
         if self.lock == "stale":
@@ -362,11 +365,12 @@ class Status:
             "lock": self.lock,
             "env": self.env,
             "state": self.state,
+            "busy": self.busy,
             "drift": self.drift,
         }
 
 
-def status(path: Path | str) -> Status:
+def status(path: ProjectRef) -> Status:
     project = find_project(path)
     manifest = Manifest.load(project.manifest_path)
     lock_bytes = _read_or_none(project.lock_path)
@@ -393,6 +397,7 @@ def status(path: Path | str) -> Status:
         lock_state,
         env_state,
         drift,
+        busy=is_busy(project.file_lock_path),
     )
 
 
@@ -427,7 +432,7 @@ class Dependency:
         return dict(self.__dict__)
 
 
-def list_dependencies(path: Path | str) -> list[Dependency]:
+def list_dependencies(path: ProjectRef) -> list[Dependency]:
     project = find_project(path)
     manifest = Manifest.load(project.manifest_path)
     lock_bytes = _read_or_none(project.lock_path)
@@ -442,7 +447,7 @@ def list_dependencies(path: Path | str) -> list[Dependency]:
     return out
 
 
-def export_requirements(path: Path | str) -> str:
+def export_requirements(path: ProjectRef) -> str:
     """A hash-pinned requirements.txt from the lock, for tools that do not read pylock.toml."""
     project = find_project(path)
     lock_obj = Lock.load(project.lock_path)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from .errors import ManifestError, ProjectNotFound
+from .errors import ManifestError, OutsideRoot, ProjectNotFound
 
 MANIFEST = "pyproject.toml"
 LOCKFILE = "pylock.toml"
@@ -142,25 +142,48 @@ class Project:
         return {"name": self.name, "path": str(self.root), "kernel_name": self.kernel_name}
 
 
-def find_project(start: Path | str, create: bool = False) -> Project:
+ProjectRef = Path | str | Project  # anything that names a project
+
+
+def find_project(
+    start: ProjectRef, create: bool = False, within: Path | str | None = None
+) -> Project:
     """The nearest folder at or above `start` holding a pyproject.toml.
 
     With `create`, a folder without one is itself the project (the first `add` writes it).
+    With `within` (a server root), the walk never goes above it, and a manifest or lock that is a
+    symlink leading outside it is refused: a web client must not reach files beyond the root.
     """
+    if isinstance(start, Project):
+        return start
     start = Path(start).expanduser().resolve()
+    boundary = Path(within).expanduser().resolve() if within is not None else None
+    if boundary is not None and not start.is_relative_to(boundary):
+        raise OutsideRoot(f"{start} is outside {boundary}.")
     if start.is_file():
         start = start.parent
     if not start.exists():
         raise ProjectNotFound(f"{start} does not exist.")
     for folder in (start, *start.parents):
         if (folder / MANIFEST).is_file():
+            if boundary is not None:
+                _refuse_links_outside(folder, boundary)
             return Project(folder)
+        if folder == boundary:
+            break
     if create:
         return Project(start)
     raise ProjectNotFound(
         f"No {MANIFEST} in {start} or any folder above it. "
         "Run `jupyter envlock add PACKAGE` there to start a project."
     )
+
+
+def _refuse_links_outside(folder: Path, boundary: Path) -> None:
+    for name in (MANIFEST, LOCKFILE):
+        path = folder / name
+        if os.path.lexists(path) and not path.resolve().is_relative_to(boundary):
+            raise OutsideRoot(f"{name} in {folder} leads outside {boundary}.")
 
 
 def discover_projects(
