@@ -68,15 +68,16 @@ class EnvlockApp(ExtensionApp):
 
     def _link_jupyter_server_extension(self, serverapp: Any) -> None:
         super()._link_jupyter_server_extension(serverapp)
+        log = serverapp.log  # a decision about the server's configuration: say it in its log
         if self.env_dir:
             # The core, the kernels and the %dep calls back into the server all read this.
             os.environ["JUPYTER_ENVLOCK_CACHE_DIR"] = str(Path(self.env_dir).expanduser())
         if not self.manage_kernel_specs:
-            self.log.info("jupyter_envlock: manage_kernel_specs is off; kernel specs left alone.")
+            log.info("jupyter_envlock: manage_kernel_specs is off; kernel specs left alone.")
             return
         server_config = serverapp.config.ServerApp
         if "kernel_spec_manager_class" in server_config:
-            self.log.info(
+            log.info(
                 "jupyter_envlock: ServerApp.kernel_spec_manager_class is configured (%s); it is "
                 "respected and project kernels are not added. Use `jupyter envlock kernels "
                 "install` to register them as ordinary kernel specs.",
@@ -84,7 +85,7 @@ class EnvlockApp(ExtensionApp):
             )
             return
         if serverapp.config.GatewayClient.get("url") or os.environ.get("JUPYTER_GATEWAY_URL"):
-            self.log.info("jupyter_envlock: kernels run on a gateway; kernel specs left alone.")
+            log.info("jupyter_envlock: kernels run on a gateway; kernel specs left alone.")
             return
         serverapp.kernel_spec_manager_class = EnvlockKernelSpecManager
 

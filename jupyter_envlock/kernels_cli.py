@@ -156,10 +156,20 @@ def _install(args: argparse.Namespace) -> tuple[object, str]:
     installed: list[dict[str, str]] = []
     seen: dict[str, Path] = {}
     lines = []
+    skipped: list[dict[str, str]] = []
     for project in projects:
-        name = project.kernel_name
+        try:
+            name = project.kernel_name
+        except UserError as e:
+            if len(projects) == 1:
+                raise
+            skipped.append({"project": str(project.root), "reason": e.message})
+            lines.append(f"skipped {project.root}: {e.message}")
+            continue
         if name in seen:
-            lines.append(f"skipped {project.root}: kernel name {name} is taken by {seen[name]}")
+            reason = f"kernel name {name} is taken by {seen[name]}"
+            skipped.append({"project": str(project.root), "reason": reason})
+            lines.append(f"skipped {project.root}: {reason}")
             continue
         seen[name] = project.root
         with tempfile.TemporaryDirectory() as tmp:
@@ -180,7 +190,8 @@ def _install(args: argparse.Namespace) -> tuple[object, str]:
             f"note: {prefix}/share/jupyter is not on the Jupyter path; "
             f"set JUPYTER_PATH={Path(prefix) / 'share' / 'jupyter'} for tools to find it."
         )
-    return {"installed": installed, "location": where}, "\n".join(lines)
+    result = {"installed": installed, "skipped": skipped, "location": where}
+    return result, "\n".join(lines)
 
 
 def _jupyter_path() -> list[str]:

@@ -161,7 +161,7 @@ class EnvlockProvisioner(LocalProvisioner):
                 operations.sync, self.project_path, reporter.progress, stale
             )
         except EnvlockError as e:
-            message = error_message(e)
+            message = f"Project {reporter.base['project']}: {error_message(e)}"
             reporter.emit(reporter.phase, message, state="error")
             self.log.error(
                 "jupyter_envlock: kernel for %s not started: %s", self.project_path, message

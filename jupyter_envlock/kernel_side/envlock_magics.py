@@ -115,6 +115,10 @@ def _subprocess_env():  # noqa: ANN202
     else:
         env.pop("PYTHONPATH", None)
     env.pop("VIRTUAL_ENV", None)  # the server's Python is not this env's
+    # ipykernel sets FORCE_COLOR for `!cmd`; uv would then color the lines envlock parses.
+    for key in ("FORCE_COLOR", "CLICOLOR_FORCE"):
+        env.pop(key, None)
+    env["NO_COLOR"] = "1"
     env["PYTHONIOENCODING"] = "utf-8"
     return env
 
@@ -245,28 +249,27 @@ def _activate_new_pth(site_dir, before):  # noqa: ANN001, ANN202
 
 
 def _table(headers, rows):  # noqa: ANN001, ANN202
-    """(text/plain, text/html) of a small table."""
-    widths = [len(h) for h in headers]
+    """(text/plain, text/html) of a small table; `headers` None for a key/value table."""
+    columns = len(headers) if headers else len(rows[0]) if rows else 0
+    widths = [len(h) for h in headers] if headers else [0] * columns
     for row in rows:
         widths = [max(w, len(str(c))) for w, c in zip(widths, row, strict=False)]
     fmt = "  ".join("{:<%d}" % w for w in widths)
-    text = "\n".join(
-        [fmt.format(*headers).rstrip(), fmt.format(*("-" * w for w in widths))]
-        + [fmt.format(*(str(c) for c in row)).rstrip() for row in rows]
+    lines = (
+        [fmt.format(*headers).rstrip(), fmt.format(*("-" * w for w in widths))] if headers else []
     )
-    head = "".join("<th style='text-align:left'>{}</th>".format(html.escape(h)) for h in headers)
+    lines += [fmt.format(*(str(c) for c in row)).rstrip() for row in rows]
+    cell = "<td style='text-align:left'>{}</td>"
+    head = ""
+    if headers:
+        head = "<thead><tr>{}</tr></thead>".format(
+            "".join("<th style='text-align:left'>{}</th>".format(html.escape(h)) for h in headers)
+        )
     body = "".join(
-        "<tr>{}</tr>".format(
-            "".join("<td style='text-align:left'>{}</td>".format(html.escape(str(c))) for c in row)
-        )
-        for row in rows
+        "<tr>{}</tr>".format("".join(cell.format(html.escape(str(c))) for c in row)) for row in rows
     )
-    markup = (
-        "<table class='envlock-table'><thead><tr>{}</tr></thead><tbody>{}</tbody></table>".format(
-            head, body
-        )
-    )
-    return text, markup
+    markup = "<table class='envlock-table'>{}<tbody>{}</tbody></table>".format(head, body)
+    return "\n".join(lines), markup
 
 
 def _show(text, markup=None):  # noqa: ANN001, ANN202
@@ -350,7 +353,7 @@ def render_status(status):  # noqa: ANN001, ANN201
         rows.append(
             ("changed", "{} {} (lock: {})".format(item["name"], item["installed"], item["locked"]))
         )
-    return _table(("", ""), rows)
+    return _table(None, rows)
 
 
 # ---------------------------------------------------------------- the magics
