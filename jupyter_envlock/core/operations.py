@@ -115,7 +115,7 @@ class _Session:
             self.project.root,
             self.manifest,
             interp,
-            self.old_lock_bytes,
+            self.old_lock_bytes if self.old_lock is not None else None,  # broken: no preferences
             self.project.state_dir,
             upgrade=upgrade,
             upgrade_packages=upgrade_packages,
