@@ -19,7 +19,6 @@ from pathlib import Path
 
 from packaging.markers import Marker, default_environment
 from packaging.pylock import Pylock, PylockUnsupportedVersionError, PylockValidationError
-from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from .engine import run_uv
@@ -219,7 +218,7 @@ def compile_lock(
         if upgrade:
             args.append("--upgrade")
         for name in upgrade_packages:
-            args.append(f"--upgrade-package={canonicalize_name(Requirement(name).name)}")
+            args.append(f"--upgrade-package={canonicalize_name(parse_requirement(name).name)}")
         run_uv(args, cwd=project_root, on_line=on_line)
         body = out.read_bytes()
         shutil.rmtree(tmp_path, ignore_errors=True)
