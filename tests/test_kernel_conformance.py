@@ -50,7 +50,8 @@ class TestProjectKernel(jupyter_kernel_test.KernelTests):
         },
     ]
     code_history_pattern = "1?2*"
-    supported_history_operations = ("tail", "range", "search")
+    # "range" left out as for plain ipykernel: IPython answers the current session as 0.
+    supported_history_operations = ("tail", "search")
     code_inspect_sample = "zip"
     code_clear_output = "from IPython.display import clear_output; clear_output()"
 
