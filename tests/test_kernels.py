@@ -151,3 +151,16 @@ async def test_new_project_appears_without_restart(jp_fetch, jp_serverapp, kerne
     response = await jp_fetch("api", "kernelspecs")
     specs = json.loads(response.body)["kernelspecs"]
     assert specs["envlock-fresh-one"]["spec"]["metadata"]["envlock"]["project"] == "later/fresh"
+
+
+async def test_strict_project_refuses_a_stale_lock(jp_fetch, jp_serverapp, kernel_env, events):
+    project = copy_project(kernel_env.project, kernel_env.root / "strict", name="strict")
+    manifest = project / "pyproject.toml"
+    text = manifest.read_text().replace('"tinya",', '"tinya",\n    "tinyd",')  # lock now stale
+    manifest.write_text(text + '\n[tool.envlock]\non-stale-lock = "error"\n')
+    jp_serverapp.kernel_spec_manager.refresh()
+    code, body = await start_session(jp_fetch, "strict/x.ipynb", "envlock-strict")
+    assert code == 500
+    assert "out of date" in body["message"] and "jupyter envlock lock" in body["message"]
+    assert events[-1]["state"] == "error"
+    assert "tinyd" not in (project / "pylock.toml").read_text()
