@@ -107,7 +107,7 @@ def test_the_real_example_is_locked_for_binder():
     }
     from jupyter_envlock.core import operations
 
-    assert operations.lock_is_current(operations.find_project(EXAMPLE))
+    assert operations.status(EXAMPLE).lock == "in-sync"  # pylock.toml matches pyproject.toml
 
 
 def test_post_build_builds_the_env_and_the_kernel_resolves(
