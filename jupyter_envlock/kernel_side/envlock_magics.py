@@ -123,10 +123,13 @@ def _subprocess_env():  # noqa: ANN202
     return env
 
 
-def run_cli(command, options=(), positionals=(), echo=True):  # noqa: ANN001, ANN201
+def run_cli(command, options=(), positionals=(), echo=True, while_starting=None):  # noqa: ANN001, ANN201
     """Run `<server python> -m jupyter_envlock COMMAND --project P --json OPTIONS -- ARGS`.
 
     Progress lines (stderr) are printed as they come; the JSON document (stdout) is returned.
+    `while_starting` runs right after the process is spawned: the command needs well over 100 ms
+    (interpreter start, imports, resolution) before it touches the env, time enough for a
+    snapshot of the env that would otherwise add to the wait.
     An error document raises DepError with its message and details.
     """
     project, python = _context()
@@ -150,6 +153,8 @@ def run_cli(command, options=(), positionals=(), echo=True):  # noqa: ANN001, AN
     chunks = []
     reader = threading.Thread(target=lambda: chunks.append(proc.stdout.read()), daemon=True)
     reader.start()
+    if while_starting is not None:
+        while_starting()
     try:
         for raw in proc.stderr:
             line = raw.decode("utf-8", "replace").rstrip()
@@ -361,10 +366,12 @@ def render_status(status):  # noqa: ANN001, ANN201
 
 def _changing(command, options, positionals):  # noqa: ANN001, ANN202
     """Run a command that may change the env, then make this kernel see the change."""
-    before = _top_level_modules()
+    before = {}
     site_dir = _site_packages()
     pth_before = _pth_files(site_dir)
-    report = run_cli(command, options, positionals)
+    report = run_cli(
+        command, options, positionals, while_starting=lambda: before.update(_top_level_modules())
+    )
     importlib.invalidate_caches()
     _activate_new_pth(site_dir, pth_before)
     return report, before
@@ -373,7 +380,12 @@ def _changing(command, options, positionals):  # noqa: ANN001, ANN202
 def _after_change(report, before):  # noqa: ANN001, ANN202
     text, markup = render_changes(report)
     _show(text, markup)
-    stale = loaded_modules(report.get("changes") or [], before, _top_level_modules())
+    changes = report.get("changes") or []
+    unknown = [
+        c for c in changes if c.get("kind") != "added" and _normalize(c["name"]) not in before
+    ]
+    after = _top_level_modules() if unknown else {}  # only for dists the snapshot missed
+    stale = loaded_modules(changes, before, after)
     if stale:
         described = "; ".join(
             "{} ({}: imported as {})".format(name, kind, ", ".join(mods))
