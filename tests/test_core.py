@@ -203,6 +203,20 @@ def test_groups_are_locked_listed_and_removed(envlock_env, make_project):
     assert operations.list_dependencies(project) == []
 
 
+def test_listed_version_is_the_one_this_env_imports(envlock_env, make_project, local_index):
+    """A universal lock may pin one version for Python 3.10 and another for 3.11+."""
+    local_index.add_wheel("tinysplit", "1.0.0")
+    local_index.add_wheel("tinysplit", "2.0.0", requires_python=">=3.11")
+    project = make_project("split", deps=["tinysplit"])
+    report = operations.sync(project)
+    versions = [p["version"] for p in lock_data(project)["packages"] if p["name"] == "tinysplit"]
+    assert sorted(versions) == ["1.0.0", "2.0.0"]
+    minor = tuple(int(x) for x in report.sync.env.python_version.split(".")[:2])
+    expected = "2.0.0" if minor >= (3, 11) else "1.0.0"
+    assert [d.locked for d in operations.list_dependencies(project)] == [expected]
+    assert run_in_env(project, "import tinysplit; print(tinysplit.__version__)") == expected
+
+
 def test_first_add_in_a_bare_folder_writes_a_minimal_manifest(envlock_env, tmp_path):
     folder = tmp_path / "bare"
     folder.mkdir()

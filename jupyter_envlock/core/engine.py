@@ -69,6 +69,9 @@ def uv_environment() -> dict[str, str]:
     """uv's environment: never download a Python behind the user's back (we choose one ourselves)."""
     env = dict(os.environ)
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
+    # pylock.toml is what we read and write on purpose: uv's "experimental" warning would
+    # otherwise open every error shown to users.
+    env.setdefault("UV_PREVIEW_FEATURES", "pylock")
     env.pop("VIRTUAL_ENV", None)  # --python decides the target, not the server's own venv
     return env
 

@@ -8,6 +8,7 @@ lock are put back as they were, so a failed `add` changes nothing.
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -292,10 +293,10 @@ def sync(
         if not current:
             if policy == "error":
                 what = "is missing" if session.old_lock_bytes is None else "is out of date"
+                why = "--locked was given" if stale == "error" else 'on-stale-lock = "error"'
                 raise StaleLockError(
-                    f"{project.lock_path} {what} for {project.manifest_path} and this project "
-                    'refuses to re-lock on sync (on-stale-lock = "error"). '
-                    "Run `jupyter envlock lock` and commit the result."
+                    f"{project.lock_path} {what} for {project.manifest_path}, and re-locking on "
+                    f"sync is refused ({why}). Run `jupyter envlock lock` and commit the result."
                 )
             report.relocked = True
             return _edit_lock_sync(session, report, sync=True)
@@ -437,7 +438,7 @@ def list_dependencies(path: ProjectRef) -> list[Dependency]:
     manifest = Manifest.load(project.manifest_path)
     lock_bytes = _read_or_none(project.lock_path)
     lock_obj = _lenient_lock(lock_bytes)
-    versions = lock_obj.versions() if lock_obj is not None else {}
+    versions = lock_obj.versions(_marker_env_for(project, manifest)) if lock_obj else {}
     out = []
     for group, reqs in manifest.requirements().items():
         for text in reqs:
@@ -445,6 +446,15 @@ def list_dependencies(path: ProjectRef) -> list[Dependency]:
             name = canonicalize_name(req.name)
             out.append(Dependency(name, str(req), group, versions.get(name)))
     return out
+
+
+def _marker_env_for(project: Project, manifest: Manifest) -> dict[str, str]:
+    """Markers as the project's env sees them (else this interpreter): a universal lock can pin
+    other versions for other Pythons, and the user wants the ones their kernel imports."""
+    env = environment.locate(project, manifest.requires_python)
+    if env is not None and env.python_version:
+        return marker_environment(env.python_version)
+    return marker_environment(platform.python_version())
 
 
 def export_requirements(path: ProjectRef) -> str:
