@@ -413,9 +413,10 @@ BAD_MANIFESTS = [
         ("add", "tinyd"),
         ManifestError,
         "name",
-        _text(
-            '[project]\nname = "/tmp/elsewhere/x"\nrequires-python = ">=3.10"\ndependencies = []\n'
-        ),
+        lambda v: (
+            f'[project]\nname = "{v.root.parent / "elsewhere" / "x"}"\n'
+            'requires-python = ">=3.10"\ndependencies = []\n'
+        ).encode(),
     ),
     Bad(
         "stale-lock-refused",
@@ -571,6 +572,7 @@ def test_bad_input_is_a_clear_error_and_changes_nothing(victim: Victim, case: Ba
     assert re.search(case.match, text, re.IGNORECASE), text
     assert len(error.message) < 2000, "the message must not echo a huge input"
     assert snapshot(victim) == before
+    assert not (victim.root.parent / "elsewhere").exists(), "wrote outside the project and cache"
 
     if not case.cli:
         return
