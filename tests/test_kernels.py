@@ -8,7 +8,9 @@ the REST tests: pytest-asyncio stays strict and never owns the server's loop.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -164,3 +166,29 @@ async def test_strict_project_refuses_a_stale_lock(jp_fetch, jp_serverapp, kerne
     assert "out of date" in body["message"] and "jupyter envlock lock" in body["message"]
     assert events[-1]["state"] == "error"
     assert "tinyd" not in (project / "pylock.toml").read_text()
+
+
+async def test_first_build_streams_progress_and_never_blocks_the_server(
+    jp_fetch, jp_serverapp, kernel_env, events
+):
+    copy_project(kernel_env.project, kernel_env.root / "fresh-build", name="fresh-build")
+    jp_serverapp.kernel_spec_manager.refresh()
+    starting = asyncio.ensure_future(
+        start_session(jp_fetch, "fresh-build/x.ipynb", "envlock-fresh-build")
+    )
+    latencies = []
+    while not starting.done():
+        began = time.perf_counter()
+        response = await jp_fetch("api", "kernelspecs")
+        latencies.append(time.perf_counter() - began)
+        assert response.code == 200
+        await asyncio.sleep(0.05)
+    code, model = await starting
+    assert code == 201, model
+    assert len(latencies) >= 3 and max(latencies) < 1.0, latencies
+    phases = [e["phase"] for e in events]
+    assert phases[0] == "check" and "create" in phases and "install" in phases
+    counted = [e for e in events if e["phase"] == "install" and e["total"]]
+    assert counted and counted[-1]["done"] == counted[-1]["total"]
+    assert [e["state"] for e in events][-1] == "success"
+    assert {e["kernel_id"] for e in events} == {model["kernel"]["id"]}
