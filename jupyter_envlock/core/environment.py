@@ -21,7 +21,7 @@ from packaging.version import InvalidVersion, Version
 
 from .atomic import write_bytes_atomic
 from .engine import run_uv
-from .errors import EngineError
+from .errors import EngineError, ManifestError
 from .progress import Progress, ProgressEvent, no_progress
 from .project import Project, cache_dir
 from .pythons import Interpreter, choose
@@ -138,12 +138,51 @@ def is_synced(env: EnvInfo, lock_sha256: str, project: Project) -> bool:
     )
 
 
+# What virtualenv puts in an env folder: a folder holding only these may be a half-made env.
+_VENV_ENTRIES = frozenset(
+    {
+        "pyvenv.cfg",
+        "bin",
+        "lib",
+        "lib64",
+        "include",
+        "share",
+        "Scripts",
+        "Lib",
+        "Include",
+        ".gitignore",
+        "CACHEDIR.TAG",
+        MARKER,
+    }
+)
+
+
+def _refuse_unsafe_location(path: Path, project_root: Path) -> None:
+    """The env folder can come from a cloned repository's [tool.envlock] env: never delete or
+    fill a folder that is not a virtualenv, nor the project (or a folder holding it)."""
+    resolved = path.resolve()
+    if resolved == project_root or project_root.is_relative_to(resolved):
+        raise ManifestError(
+            f"The environment folder {path} is the project folder or holds it; point "
+            "[tool.envlock] env at a folder of its own (for example .venv)."
+        )
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        raise ManifestError(f"The environment path {path} exists and is not a folder.")
+    if path.is_dir():
+        entries = {e.name for e in path.iterdir()}
+        if entries and "pyvenv.cfg" not in entries and not entries <= _VENV_ENTRIES:
+            raise ManifestError(
+                f"The environment folder {path} exists and is not a virtualenv; envlock will "
+                "not delete or fill it. Point [tool.envlock] env at a new folder, or empty it."
+            )
+
+
 def create(env: EnvInfo, interp: Interpreter, progress: Progress) -> None:
     """A fresh virtualenv, without seeding: pip comes from the lock like everything else."""
-    if env.path.exists() and not env.exists:
-        shutil.rmtree(env.path)  # half-made by a killed process: start over
     if env.exists:
         return
+    if env.path.exists() and any(env.path.iterdir()):
+        shutil.rmtree(env.path)  # half-made by a killed process: start over
     progress(ProgressEvent("create", f"Creating environment with Python {interp.version}"))
     from virtualenv import cli_run
 
@@ -176,6 +215,8 @@ def sync(
     """Make `env` match the lock on disk exactly; a no-op when the marker says it already does."""
     if is_synced(env, lock_sha256, project):
         return SyncResult(env, noop=True)
+    if not env.exists:
+        _refuse_unsafe_location(env.path, project.root)
     (env.path / MARKER).unlink(missing_ok=True)
     create(env, interp, progress)
     result = SyncResult(env, noop=False)
