@@ -12,8 +12,12 @@ Every test in this folder is marked ``ui``. What a test gets:
   restored, launcher visible). On teardown a screenshot, the browser console and the server log
   are written to ``<repo>/test-artifacts/``.
 
-Needs: ``apt-get install -y chromium`` and the extension installed (``pip install -e .``), or
-its folder on ``JUPYTER_PATH``.
+A module whose tests tell one story (one server, one page, one notebook) builds module-scoped
+fixtures from ``lab_harness`` instead (see test_panel.py).
+
+Needs: ``apt-get install -y chromium`` and the extension installed (``pip install -e .``). The
+server loads the frontend built in this tree (``jupyter_envlock/labextension``, the output of
+``jlpm build:prod``) ahead of the installed copy, so a rebuild is tested without reinstalling.
 """
 
 from __future__ import annotations
@@ -30,8 +34,10 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -50,8 +56,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
+# The frontend as built in this tree; set ENVLOCK_UI_INSTALLED_EXTENSION=1 to test the installed one.
+BUILT_EXTENSION = REPO / "jupyter_envlock" / "labextension"
+USE_INSTALLED = "ENVLOCK_UI_INSTALLED_EXTENSION"
 SERVER_START_TIMEOUT = 90.0
 LAB_READY_TIMEOUT_MS = 90_000
+_LOADED_AT = time.time()  # before any test of this run: its screenshots are newer
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -59,6 +69,32 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if Path(str(item.fspath)).resolve().is_relative_to(HERE):
             item.add_marker(pytest.mark.ui)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """In a module with ``STORY = True`` (steps that build on each other), remember the first
+    failed step as ``module.failed_step`` so the module can skip the rest."""
+    outcome = yield
+    report = outcome.get_result()
+    module = getattr(item, "module", None)
+    if (
+        report.failed
+        and getattr(module, "STORY", False)
+        and not getattr(module, "failed_step", None)
+    ):
+        module.failed_step = item.name  # type: ignore[union-attr]
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """List the screenshots this run wrote, so a CI log points at them."""
+    if not ARTIFACTS.is_dir():
+        return
+    shots = sorted(p for p in ARTIFACTS.glob("*.png") if p.stat().st_mtime >= _LOADED_AT)
+    if shots:
+        terminalreporter.write_sep("-", "browser screenshots")
+        for path in shots:
+            terminalreporter.write_line(str(path))
 
 
 def _free_port() -> int:
@@ -123,16 +159,15 @@ def lab_server_args() -> list[str]:
     return []
 
 
-@pytest.fixture
-def lab_server(
-    lab_setup: None,
-    lab_server_args: list[str],
-    lab_root: Path,
-    tmp_path_factory: pytest.TempPathFactory,
-    request: pytest.FixtureRequest,
+@contextmanager
+def run_lab_server(
+    root: Path, base: Path, stem: str, extra_args: list[str] | tuple[str, ...] = ()
 ) -> Iterator[LabServer]:
-    """A ``jupyter lab`` on a free port of 127.0.0.1, isolated config and runtime dirs."""
-    base = tmp_path_factory.mktemp("lab-server")
+    """Start ``jupyter lab`` on a free port of 127.0.0.1 serving ``root``; stop it on exit.
+
+    ``base`` is an empty folder for its config, runtime and workspaces dirs; the server log goes
+    to ``<artifacts>/<stem>.server.log``. The process inherits ``os.environ`` as it is now.
+    """
     config_dir = base / "config"
     runtime_dir = base / "runtime"
     workspaces_dir = base / "workspaces"
@@ -152,8 +187,19 @@ def lab_server(
         }
     )
     env.pop("JUPYTER_TOKEN", None)
+    if (BUILT_EXTENSION / "package.json").is_file() and not os.environ.get(USE_INSTALLED):
+        # Serve this tree's build (`jlpm build:prod` output), not the copy an install made:
+        # the first labextensions folder on the Jupyter path wins.
+        data_dir = base / "data"
+        (data_dir / "labextensions").mkdir(parents=True, exist_ok=True)
+        link = data_dir / "labextensions" / "jupyter-envlock"
+        if not link.exists():
+            link.symlink_to(BUILT_EXTENSION, target_is_directory=True)
+        env["JUPYTER_PATH"] = os.pathsep.join(
+            filter(None, [str(data_dir), env.get("JUPYTER_PATH")])
+        )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log_path = ARTIFACTS / f"{_artifact_stem(request.node)}.server.log"
+    log_path = ARTIFACTS / f"{stem}.server.log"
     command = [
         sys.executable,
         "-m",
@@ -163,20 +209,20 @@ def lab_server(
         f"--port={port}",
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={lab_root}",
+        f"--ServerApp.root_dir={root}",
         f"--LabApp.workspaces_dir={workspaces_dir}",
         "--LabApp.expose_app_in_browser=True",
         "--ServerApp.allow_root=True",
-        *lab_server_args,
+        *extra_args,
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603
-            command, cwd=str(lab_root), env=env, stdout=log, stderr=subprocess.STDOUT
+            command, cwd=str(root), env=env, stdout=log, stderr=subprocess.STDOUT
         )
     server = LabServer(
         url=f"http://127.0.0.1:{port}/",
         token=token,
-        root=lab_root,
+        root=root,
         log_path=log_path,
         process=process,
     )
@@ -209,6 +255,35 @@ def lab_server(
                 process.wait(timeout=5)
 
 
+@pytest.fixture
+def lab_server(
+    lab_setup: None,
+    lab_server_args: list[str],
+    lab_root: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+) -> Iterator[LabServer]:
+    """A ``jupyter lab`` on a free port of 127.0.0.1, isolated config and runtime dirs."""
+    with run_lab_server(
+        lab_root,
+        tmp_path_factory.mktemp("lab-server"),
+        _artifact_stem(request.node),
+        lab_server_args,
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def lab_harness() -> SimpleNamespace:
+    """The harness helpers, for modules that share one server and page across their tests:
+    ``lab_harness.run_lab_server(root, base, stem)`` and
+    ``lab_harness.open_lab_page(browser, server, console, stem)`` (both context managers),
+    ``lab_harness.ARTIFACTS``."""
+    return SimpleNamespace(
+        run_lab_server=run_lab_server, open_lab_page=open_lab_page, ARTIFACTS=ARTIFACTS
+    )
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """Headless Debian chromium through python playwright (session-wide)."""
@@ -231,21 +306,18 @@ def browser_console() -> list[str]:
     return []
 
 
-@pytest.fixture
-def lab_page(
-    browser: Any,
-    lab_server: LabServer,
-    browser_console: list[str],
-    request: pytest.FixtureRequest,
-) -> Iterator[Any]:
-    """A playwright page with JupyterLab loaded and ready to be clicked."""
+@contextmanager
+def open_lab_page(browser: Any, server: LabServer, console: list[str], stem: str) -> Iterator[Any]:
+    """A new browser context and page with JupyterLab loaded and ready to be clicked.
+
+    On exit a full-page screenshot and the browser console go to ``<artifacts>/<stem>.*``.
+    """
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
-    page.on("console", lambda msg: browser_console.append(f"[{msg.type}] {msg.text}"))
-    page.on("pageerror", lambda err: browser_console.append(f"[pageerror] {err}"))
-    stem = _artifact_stem(request.node)
+    page.on("console", lambda msg: console.append(f"[{msg.type}] {msg.text}"))
+    page.on("pageerror", lambda err: console.append(f"[pageerror] {err}"))
     try:
-        page.goto(lab_server.lab_url(), wait_until="domcontentloaded")
+        page.goto(server.lab_url(), wait_until="domcontentloaded")
         page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=LAB_READY_TIMEOUT_MS)
         page.wait_for_function("() => !!window.jupyterapp", timeout=LAB_READY_TIMEOUT_MS)
         page.evaluate("() => window.jupyterapp.restored")
@@ -257,6 +329,18 @@ def lab_page(
         try:
             page.screenshot(path=str(ARTIFACTS / f"{stem}.png"), full_page=True)
         except Exception as error:  # noqa: BLE001 - an artifact must not mask the test's outcome
-            browser_console.append(f"[harness] screenshot failed: {error}")
-        (ARTIFACTS / f"{stem}.console.log").write_text("\n".join(browser_console) + "\n")
+            console.append(f"[harness] screenshot failed: {error}")
+        (ARTIFACTS / f"{stem}.console.log").write_text("\n".join(console) + "\n")
         context.close()
+
+
+@pytest.fixture
+def lab_page(
+    browser: Any,
+    lab_server: LabServer,
+    browser_console: list[str],
+    request: pytest.FixtureRequest,
+) -> Iterator[Any]:
+    """A playwright page with JupyterLab loaded and ready to be clicked."""
+    with open_lab_page(browser, lab_server, browser_console, _artifact_stem(request.node)) as page:
+        yield page
