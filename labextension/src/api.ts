@@ -17,13 +17,18 @@ export const ENV_BUILD_SCHEMA_ID =
 /** Prefix of the kernel spec names the server adds, one per project. */
 export const KERNEL_NAME_PREFIX = 'envlock-';
 
-/** The combined state of a project, as computed by the server. */
+/**
+ * The combined state of a project, as computed by the server. `busy`: another
+ * command (a `%dep` in a kernel, a kernel start, the CLI) holds the project's
+ * lock, so the lock and env may be mid-write: not drift.
+ */
 export type ProjectState =
   | 'in-sync'
   | 'lock-out-of-date'
   | 'env-out-of-date'
   | 'no-lock'
-  | 'no-env';
+  | 'no-env'
+  | 'busy';
 
 export type LockState = 'in-sync' | 'stale' | 'missing';
 export type EnvState = 'in-sync' | 'out-of-date' | 'missing';
@@ -77,6 +82,8 @@ export interface Status {
   lock: LockState;
   env: EnvState;
   state: ProjectState;
+  /** Another command holds the project's lock (then `state` is `busy`). */
+  busy?: boolean;
   drift: Drift;
 }
 

@@ -24,8 +24,16 @@ import { normalizePath, resolveProject } from './resolve';
 
 export { normalizePath, resolveProject };
 
-/** What the badge shows: the server's state plus two client-side ones. */
-export type DisplayState = ProjectState | 'building' | 'error' | 'unknown';
+/**
+ * What the badge shows: the server's state plus client-side ones. The
+ * server's `busy` (another command holds the project's lock) shows as
+ * `building`, never as drift.
+ */
+export type DisplayState =
+  | Exclude<ProjectState, 'busy'>
+  | 'building'
+  | 'error'
+  | 'unknown';
 
 export interface BuildProgress {
   phase: string;
@@ -40,6 +48,8 @@ export interface RestartPrompt {
 
 /** How often the project status is polled while someone looks at it (ms). */
 export const POLL_INTERVAL = 3000;
+/** While another command holds the project's lock, look again this soon (ms). */
+export const BUSY_POLL_INTERVAL = 1000;
 /** Re-read the project list every this many polls. */
 const PROJECTS_EVERY = 5;
 
@@ -113,23 +123,45 @@ export class EnvlockModel {
     return this._lastReport;
   }
 
+  /**
+   * Whether another command (a `%dep` in a kernel, a kernel start, the CLI)
+   * holds the project's lock: its lock and env may be mid-write.
+   */
+  get serverBusy(): boolean {
+    const status = this._details?.status;
+    if (status) {
+      return status.busy === true || status.state === 'busy';
+    }
+    return this._project?.state === 'busy';
+  }
+
+  /**
+   * An action or a build just ended and the status from before it is all we
+   * have: keep showing `building` until a status read after the end arrives,
+   * instead of flashing the old state (say `no-lock` or `lock-out-of-date`).
+   */
+  get settling(): boolean {
+    return this._settleAfter !== null;
+  }
+
   /** Whether the current notebook has a kernel to restart. */
   get canRestart(): boolean {
     return !!this._notebook?.sessionContext.session?.kernel;
   }
 
   get state(): DisplayState {
-    if (this._build || this._busy) {
+    if (this._build || this._busy || this.settling || this.serverBusy) {
       return 'building';
     }
     if (this._buildFailed || this._loadFailed) {
       return 'error';
     }
+    // past this point the state is not 'busy' (serverBusy above)
     if (this._details) {
-      return this._details.status.state;
+      return this._details.status.state as DisplayState;
     }
     if (this._project) {
-      return this._project.state;
+      return this._project.state as DisplayState;
     }
     return 'unknown';
   }
@@ -144,6 +176,10 @@ export class EnvlockModel {
     }
     this._isDisposed = true;
     this._stopTimer();
+    if (this._refreshTimer !== null) {
+      window.clearTimeout(this._refreshTimer);
+      this._refreshTimer = null;
+    }
     if (this._tracker) {
       this._tracker.currentChanged.disconnect(this._onCurrentChanged, this);
     }
@@ -309,11 +345,13 @@ export class EnvlockModel {
       case 'success':
         this._build = null;
         this._buildFailed = false;
+        this._settle();
         this._emit();
         void this.refresh();
         break;
       case 'error':
         this._build = null;
+        this._settleAfter = null;
         this._buildFailed = true;
         this._error = event.message || 'The environment build failed.';
         this._emit();
@@ -355,10 +393,18 @@ export class EnvlockModel {
       this._error = errorMessage(error);
     } finally {
       this._busy = null;
+      if (ok) {
+        this._settle();
+      }
       this._emit();
     }
     await this.refresh();
     return ok;
+  }
+
+  /** Show `building` until a status read that starts from now on arrives. */
+  private _settle(): void {
+    this._settleAfter = this._refreshCount;
   }
 
   private async _doRefresh(): Promise<void> {
@@ -366,20 +412,29 @@ export class EnvlockModel {
     if (!project) {
       return;
     }
+    const count = ++this._refreshCount;
     try {
       const details = await getProject(project.path);
       if (!this._isCurrent(project)) {
         return; // the user moved on meanwhile
       }
       this._details = details;
+      if (this._settleAfter !== null && count > this._settleAfter) {
+        this._settleAfter = null;
+      }
       if (this._loadFailed) {
         this._loadFailed = false;
         this._error = null;
+      }
+      if (this.serverBusy) {
+        // show the real state soon after the other command lets go
+        this.scheduleRefresh(BUSY_POLL_INTERVAL);
       }
     } catch (error) {
       if (!this._isCurrent(project)) {
         return;
       }
+      this._settleAfter = null;
       this._loadFailed = true;
       this._error = errorMessage(error);
     }
@@ -499,6 +554,7 @@ export class EnvlockModel {
     }
     this._project = next;
     this._details = null;
+    this._settleAfter = null;
     this._build = null;
     this._buildFailed = false;
     this._lastReport = null;
@@ -567,6 +623,8 @@ export class EnvlockModel {
   private _timer: number | null = null;
   private _ticks = 0;
   private _refreshing: Promise<void> | null = null;
+  private _refreshCount = 0;
+  private _settleAfter: number | null = null;
   private _refreshAgain = false;
   private _refreshTimer: number | null = null;
   private _isDisposed = false;

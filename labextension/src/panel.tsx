@@ -435,6 +435,7 @@ function PanelView({ model }: { model: EnvlockModel }): JSX.Element {
   const details = model.details;
   const busy = model.busy !== null;
   const build = model.build;
+  const serverBusy = model.serverBusy;
   const state = model.state;
   const deps = details?.dependencies ?? [];
   const groups = [
@@ -442,7 +443,10 @@ function PanelView({ model }: { model: EnvlockModel }): JSX.Element {
   ].sort();
 
   return (
-    <div className="jp-EnvlockPanel-body" aria-busy={busy || build !== null}>
+    <div
+      className="jp-EnvlockPanel-body"
+      aria-busy={busy || build !== null || serverBusy}
+    >
       <header className="jp-EnvlockPanel-header">
         <h2 className="jp-EnvlockPanel-title">Environment</h2>
         <button
@@ -502,7 +506,7 @@ function PanelView({ model }: { model: EnvlockModel }): JSX.Element {
         </section>
       )}
 
-      {(busy || build) && (
+      {(busy || build || serverBusy) && (
         <div
           className="jp-EnvlockPanel-progress"
           data-testid="envlock-progress"
@@ -514,7 +518,9 @@ function PanelView({ model }: { model: EnvlockModel }): JSX.Element {
               ? `${build.phase}${
                   formatCounts(build) ? ` ${formatCounts(build)}` : ''
                 }${build.message ? ` — ${build.message}` : ''}`
-              : `${model.busy}…`}
+              : busy
+                ? `${model.busy}…`
+                : 'Another command is changing this project (a %dep cell, a kernel start or the command line)…'}
           </span>
         </div>
       )}
@@ -568,7 +574,7 @@ function PanelView({ model }: { model: EnvlockModel }): JSX.Element {
         </div>
       )}
 
-      {project && !build && !busy && (
+      {project && state !== 'building' && (
         <FixPrompt model={model} disabled={busy} />
       )}
 
