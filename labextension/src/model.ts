@@ -289,6 +289,25 @@ export class EnvlockModel {
     return this._run('Re-locking', path => lockProject(path, false));
   }
 
+  /**
+   * The fix for a stale or missing lock (say, after a git pull): re-lock,
+   * then bring the env in line with the new lock, as one action. A re-lock
+   * alone would leave the env out of date, a second fix to click.
+   */
+  async relockAndSync(): Promise<boolean> {
+    return this._run('Re-locking and syncing', async path => {
+      const locked = await lockProject(path, false);
+      const synced = await syncProject(path);
+      return {
+        ...locked,
+        lock_changed: locked.lock_changed || synced.lock_changed,
+        relocked: locked.relocked || synced.relocked,
+        changes: [...(locked.changes ?? []), ...(synced.changes ?? [])],
+        env: synced.env ?? locked.env ?? null
+      };
+    });
+  }
+
   /** Restart the current notebook's kernel (the restart prompt's button). */
   async restartKernel(): Promise<void> {
     const context = this._notebook?.sessionContext;

@@ -168,13 +168,13 @@ function FixPrompt({
   switch (state) {
     case 'lock-out-of-date':
       text = 'pyproject.toml changed since pylock.toml was written.';
-      label = 'Re-lock';
-      action = () => void model.relock();
+      label = 'Re-lock and sync';
+      action = () => void model.relockAndSync();
       break;
     case 'no-lock':
       text = 'This project has no pylock.toml yet.';
-      label = 'Lock';
-      action = () => void model.relock();
+      label = 'Lock and sync';
+      action = () => void model.relockAndSync();
       break;
     case 'env-out-of-date':
       text = 'The environment differs from pylock.toml.';
