@@ -112,3 +112,37 @@ def test_installed_argv_works_for_tools_that_ignore_provisioners(
             kernel.wait(timeout=20)
         except subprocess.TimeoutExpired:
             kernel.kill()
+
+
+def test_kernel_side_runs_on_the_oldest_python(
+    envlock_env, make_project, tmp_path: Path, monkeypatch
+):
+    """The bootstrap and the magics run inside the project env: they must work on Python 3.10."""
+    if "3.10" not in envlock_env.pythons:
+        pytest.skip("no Python 3.10 on this machine")
+    project = make_project(name="old-python", deps=["tinyd"], requires_python="==3.10.*")
+    prefix = tmp_path / "prefix"
+    subprocess.run(
+        [sys.executable, "-m", "jupyter_envlock", "kernels", "install"]
+        + ["--project", str(project), "--prefix", str(prefix)],
+        check=True,
+        capture_output=True,
+    )
+    monkeypatch.setenv("JUPYTER_PATH", str(prefix / "share" / "jupyter"))
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "envlock-old-python",
+        "display_name": "x",
+        "language": "python",
+    }
+    nb.cells = [
+        nbformat.v4.new_code_cell("import sys, tinyd; print(sys.version_info[:2])"),
+        nbformat.v4.new_code_cell("%dep add tinya"),
+        nbformat.v4.new_code_cell("import tinya; print(tinya.__name__)"),
+    ]
+    NotebookClient(
+        nb, timeout=120, startup_timeout=120, resources={"metadata": {"path": str(project)}}
+    ).execute()
+    assert nb.cells[0].outputs[0]["text"].strip() == "(3, 10)"
+    assert nb.cells[2].outputs[0]["text"].strip() == "tinya"
+    assert "tinya" in (project / "pyproject.toml").read_text()
