@@ -16,7 +16,15 @@ from typing import Any
 
 import pytest
 from kernel_support import SHARED_PROJECT as SHARED
-from kernel_support import KernelWorld, connect, copy_project, start_session, value, write_project
+from kernel_support import (
+    KernelWorld,
+    connect,
+    copy_project,
+    execute,
+    start_session,
+    value,
+    write_project,
+)
 from traitlets.config import Config
 
 from jupyter_envlock import provisioner
@@ -82,6 +90,8 @@ async def test_session_runs_in_the_project_env(jp_fetch, jp_serverapp, kernel_en
         assert await value(client, "__import__('os').environ['VIRTUAL_ENV']") == str(env_dir)
         path_head = await value(client, "__import__('os').environ['PATH'].split(':')[0]")
         assert path_head == str(env_dir / "bin")
+        shell = await execute(client, "!python -c 'import sys; print(sys.prefix)'")
+        assert shell.stdout.strip() == str(env_dir)  # `!python` and `!pip` reach the env
         assert await value(client, "__import__('tinya').__name__") == "tinya"
         # the server's packages do not leak in
         assert await value(client, "'PYTHONPATH' in __import__('os').environ") == "False"
