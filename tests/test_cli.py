@@ -37,7 +37,8 @@ def test_add_prints_what_changed_and_progress(envlock_env, make_project):
     assert "resolve" in proc.stderr and "install" in proc.stderr  # progress on stderr
 
 
-def test_json_results_for_machines(envlock_env, make_project):
+def test_json_results_for_machines(envlock_env, make_project, monkeypatch):
+    monkeypatch.setenv("FORCE_COLOR", "1")  # set by ipykernel and many CI systems
     project = make_project("cli-json")
     proc = envlock("add", "tinyd", "--project", str(project), "--json", "-q")
     assert proc.returncode == 0, proc.stderr

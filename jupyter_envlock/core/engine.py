@@ -73,6 +73,10 @@ def uv_environment() -> dict[str, str]:
     # otherwise open every error shown to users.
     env.setdefault("UV_PREVIEW_FEATURES", "pylock")
     env.pop("VIRTUAL_ENV", None)  # --python decides the target, not the server's own venv
+    # We read uv's output ("+ name==version"); ipykernel and many CI systems force colour on.
+    for key in ("FORCE_COLOR", "CLICOLOR_FORCE"):
+        env.pop(key, None)
+    env["NO_COLOR"] = "1"
     return env
 
 
