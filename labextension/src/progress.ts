@@ -60,6 +60,9 @@ export class BuildNotifier {
     const key = event.kernel_name || event.project || '';
     if (event.state === 'running') {
       this._latest.set(key, event);
+      if (formatCounts(event) && event.phase) {
+        this._counts.set(key, `${event.phase} ${formatCounts(event)}`);
+      }
       if (this._active.has(key)) {
         this._show(key, event);
         return;
@@ -90,6 +93,10 @@ export class BuildNotifier {
 
     // success or error: the build is over
     this._latest.delete(key);
+    // uv reports packages as it finishes them, often all within a few ms: the
+    // live toast may never have shown the counts, so the outcome says them
+    const counts = this._counts.get(key);
+    this._counts.delete(key);
     const pending = this._pending.get(key);
     if (pending !== undefined) {
       window.clearTimeout(pending);
@@ -99,9 +106,15 @@ export class BuildNotifier {
     this._active.delete(key);
     const label = this._label(event);
     const ok = event.state === 'success';
-    const message = ok
-      ? `Environment ${label} is ready${event.message ? `: ${event.message}` : '.'}`
-      : `Environment ${label} failed: ${event.message || 'unknown error'}`;
+    let message: string;
+    if (ok) {
+      message = `Environment ${label} is ready`;
+      message += event.message ? `: ${event.message}` : '';
+      message += counts ? ` (${counts})` : '';
+      message += event.message || counts ? '' : '.';
+    } else {
+      message = `Environment ${label} failed: ${event.message || 'unknown error'}`;
+    }
     const type = ok ? 'success' : 'error';
     const autoClose = ok ? 5000 : false;
     if (
@@ -168,4 +181,6 @@ export class BuildNotifier {
   private _active = new Map<string, Entry>();
   private _pending = new Map<string, number>();
   private _latest = new Map<string, EnvBuildEvent>();
+  /** The last "phase done/total" of each build in flight. */
+  private _counts = new Map<string, string>();
 }
