@@ -25,6 +25,7 @@ from .core import operations
 from .core.environment import python_in
 from .core.errors import EnvlockError
 from .core.progress import ProgressEvent
+from .core.project import LOCKFILE
 
 SCHEMA_ID = "https://jupyter-envlock.readthedocs.io/events/env-build/v1"
 BOOTSTRAP = Path(__file__).resolve().parent / "kernel_side" / "bootstrap.py"
@@ -155,6 +156,7 @@ class EnvlockProvisioner(LocalProvisioner):
             raise HTTPError(500, "This envlock kernel spec names no project (project_path).")
         reporter = _Reporter(asyncio.get_running_loop(), self._event_base(), self.log)
         reporter.emit("check", "Checking the project environment")
+        had_lock = (Path(self.project_path) / LOCKFILE).exists()
         stale = self.on_stale_lock or None
         try:
             report = await asyncio.to_thread(
@@ -172,11 +174,14 @@ class EnvlockProvisioner(LocalProvisioner):
             reporter.emit(reporter.phase, message, state="error")
             raise HTTPError(500, message) from e
         if report.relocked:
-            changed = (
-                ", ".join(f"{c.name} {c.old or '-'} -> {c.new or '-'}" for c in report.changes)
-                or "no version changed"
-            )
-            note = f"pyproject.toml changed since pylock.toml: re-locked ({changed})"
+            if had_lock:
+                changed = (
+                    ", ".join(f"{c.name} {c.old or '-'} -> {c.new or '-'}" for c in report.changes)
+                    or "no version changed"
+                )
+                note = f"pyproject.toml changed since pylock.toml: re-locked ({changed})"
+            else:
+                note = f"No pylock.toml yet: locked {len(report.changes)} packages"
             self.log.info("jupyter_envlock: %s: %s", self.project_path, note)
             reporter.emit("resolve", note)
         assert report.sync is not None
