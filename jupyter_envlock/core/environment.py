@@ -217,7 +217,26 @@ def sync(
         return SyncResult(env, noop=True)
     if not env.exists:
         _refuse_unsafe_location(env.path, project.root)
+    old_marker = read_marker(env.path)
     (env.path / MARKER).unlink(missing_ok=True)
+    try:
+        return _sync_unmarked(project, env, interp, lock_sha256, editable, progress)
+    except BaseException:
+        # uv often fails before touching anything (a download, a hash): then the old marker
+        # still describes the env, and a rolled-back lock leaves the env in sync as before.
+        if old_marker and env.exists and old_marker.get("dists") == dist_infos(env.path):
+            write_bytes_atomic(env.path / MARKER, json.dumps(old_marker).encode())
+        raise
+
+
+def _sync_unmarked(
+    project: Project,
+    env: EnvInfo,
+    interp: Interpreter,
+    lock_sha256: str,
+    editable: bool,
+    progress: Progress,
+) -> SyncResult:
     create(env, interp, progress)
     result = SyncResult(env, noop=False)
     on_line = _install_progress(progress, result)

@@ -19,9 +19,11 @@ from packaging.utils import canonicalize_name
 from tomlkit.items import Array
 
 from .errors import ManifestError, NotADependency, RequirementError
+from .project import KERNEL_NAME
 
 MAX_REQUIREMENT_LENGTH = 1000
 _GROUP_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
+_PROJECT_NAME = _GROUP_NAME  # PEP 508 names and PEP 735 group names share one grammar
 
 
 def parse_requirement(text: str) -> Requirement:
@@ -132,8 +134,12 @@ class Manifest:
                     SpecifierSet(rp)
                 except InvalidSpecifier as e:
                     raise ManifestError(f"{self.path}: requires-python {rp!r} is invalid.") from e
-            if "name" in project and not isinstance(project["name"], str):
-                raise ManifestError(f"{self.path}: [project].name must be a string.")
+            name = project.get("name")
+            if name is not None and (not isinstance(name, str) or not _PROJECT_NAME.match(name)):
+                raise ManifestError(
+                    f"{self.path}: [project].name {_short(str(name))!r} is not a valid project "
+                    "name (letters, digits, '.', '_', '-'; PEP 508)."
+                )
         groups = self.doc.get("dependency-groups")
         if groups is not None:
             if not isinstance(groups, dict):
@@ -146,9 +152,45 @@ class Manifest:
         tool = self.doc.get("tool")
         if tool is not None and not isinstance(tool, dict):
             raise ManifestError(f"{self.path}: [tool] must be a table.")
-        envlock = self.settings
-        if envlock is not None and not isinstance(envlock, dict):
+        self._check_settings()
+        self._check_indexes()
+
+    def _check_settings(self) -> None:
+        """[tool.envlock] comes from a cloned repository: check every key before using any."""
+        tool = self.doc.get("tool")
+        envlock = tool.get("envlock") if isinstance(tool, dict) else None
+        if envlock is None:
+            return
+        if not isinstance(envlock, dict):
             raise ManifestError(f"{self.path}: [tool.envlock] must be a table.")
+        for key in ("kernel-name", "env", "python", "on-stale-lock"):
+            value = envlock.get(key)
+            if value is not None and not isinstance(value, str):
+                raise ManifestError(f"{self.path}: [tool.envlock] {key} must be a string.")
+        kernel = envlock.get("kernel-name")
+        if kernel is not None and not KERNEL_NAME.match(kernel):
+            raise ManifestError(
+                f"{self.path}: [tool.envlock] kernel-name {_short(kernel)!r} must match "
+                "^[a-z0-9._-]+$ (JupyterLab compares kernel names exactly)."
+            )
+        stale = envlock.get("on-stale-lock")
+        if stale is not None and stale not in ("relock", "error"):
+            raise ManifestError(
+                f'{self.path}: [tool.envlock] on-stale-lock must be "relock" or "error".'
+            )
+
+    def _check_indexes(self) -> None:
+        tool = self.doc.get("tool")
+        uv = tool.get("uv") if isinstance(tool, dict) else None
+        indexes = uv.get("index") if isinstance(uv, dict) else None
+        if indexes is None:
+            return
+        if not isinstance(indexes, list) or not all(
+            isinstance(i, dict) and isinstance(i.get("url"), str) for i in indexes
+        ):
+            raise ManifestError(
+                f"{self.path}: [[tool.uv.index]] must be an array of tables, each with a url."
+            )
 
     @property
     def project_table(self) -> dict:

@@ -51,11 +51,17 @@ def cache_dir() -> Path:
     return Path(user_cache_dir("jupyter-envlock", appauthor=False))
 
 
+def slug(name: str) -> str:
+    """A normalized name safe as a file name and a kernel name: `^[a-z0-9._-]+$`, never `.`/`..`.
+
+    A project's name comes from a cloned repository; it must never steer a path."""
+    return re.sub(r"[^a-z0-9._-]+", "-", canonicalize_name(name)).strip("-.") or "project"
+
+
 def kernel_name_for(name: str) -> str:
     """`envlock-<normalized name>`: built from repository content only, so it is the same on
     every machine (never a path)."""
-    slug = re.sub(r"[^a-z0-9._-]+", "-", canonicalize_name(name)).strip("-") or "project"
-    return KERNEL_PREFIX + slug
+    return KERNEL_PREFIX + slug(name)
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,7 @@ class Project:
     def name(self) -> str:
         project = self.data.get("project")
         name = project.get("name") if isinstance(project, dict) else None
-        return canonicalize_name(name if isinstance(name, str) and name else self.root.name)
+        return slug(name if isinstance(name, str) and name else self.root.name)
 
     @property
     def display_name(self) -> str:
