@@ -284,6 +284,23 @@ def lab_harness() -> SimpleNamespace:
     )
 
 
+@pytest.fixture(autouse=True)
+def jp_asyncio_loop() -> Iterator[None]:
+    """Shadow pytest-jupyter's autouse fixture of the same name for the browser tests.
+
+    In a full run the plugin is loaded (the server tests need it) and its fixture closes the
+    current event loop after each test; under Playwright's sync API that loop is Playwright's
+    own and still running, so every UI test errored at teardown. These tests need no loop."""
+    yield None
+
+
+@pytest.fixture(autouse=True)
+def jp_server_cleanup() -> Iterator[None]:
+    """Shadow pytest-jupyter's in-process server cleanup: the browser tests run JupyterLab as a
+    separate process (as users do), so there is no in-process ServerApp to clean up."""
+    yield
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """Headless Debian chromium through python playwright (session-wide)."""
