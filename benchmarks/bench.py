@@ -408,6 +408,26 @@ def jupyter_dirs(work: Path) -> Iterator[Path]:
                 os.environ[k] = v
 
 
+async def _first_kernel_info_reply(kc: object, limit: float = 120) -> None:
+    """Wait for the first kernel_info reply, asking again every 0.25 s. (jupyter_client's
+    wait_for_ready re-asks only every second and also waits for IOPub: too coarse to time.)"""
+    from queue import Empty
+
+    deadline = time.monotonic() + limit
+    asked = 0.0
+    while time.monotonic() < deadline:
+        if time.monotonic() - asked > 0.25:
+            kc.kernel_info()  # type: ignore[attr-defined]
+            asked = time.monotonic()
+        try:
+            msg = await kc.shell_channel.get_msg(timeout=0.01)  # type: ignore[attr-defined]
+        except Empty:
+            continue
+        if msg["msg_type"] == "kernel_info_reply":
+            return
+    raise RuntimeError(f"no kernel_info reply in {limit} s")
+
+
 async def _start_to_kernel_info(km_factory: Callable[[], object]) -> float:
     """From the start request to the first kernel_info reply, then shut the kernel down."""
     km = km_factory()
@@ -416,7 +436,7 @@ async def _start_to_kernel_info(km_factory: Callable[[], object]) -> float:
     kc = km.client()  # type: ignore[attr-defined]
     kc.start_channels()
     try:
-        await kc.wait_for_ready(timeout=120)
+        await _first_kernel_info_reply(kc)
         return time.perf_counter() - start
     finally:
         kc.stop_channels()
@@ -757,24 +777,59 @@ def rounds(
 
 
 def envlock_add_breakdown(world: World, envlock: Envlock, runs: int) -> dict[str, Samples]:
-    """What `jupyter envlock add` pays before and besides uv: interpreter start, imports, and the
-    resolution with its writes (`--no-sync`); the rest of an add is the env sync."""
+    """An add split in two commands, in the same round: `add --no-sync` (resolve, write lock and
+    manifest) then `sync` (the env part); plus the fixed cost every command pays first
+    (interpreter start, then imports, timed as `--version`)."""
     out = {
         "bare": Samples("python -c pass"),
         "startup": Samples("python -m jupyter_envlock --version"),
         "no_sync": Samples(f"jupyter envlock add --no-sync {SMALL}"),
+        "sync": Samples("jupyter envlock sync (after add --no-sync)"),
     }
+    project = ["--project", str(envlock.root), "-q"]
     for n in range(runs + 1):
         values = {
             "bare": timed([sys.executable, "-c", "pass"], world.work, world.env()),
             "startup": timed([*ENVLOCK, "--version"], world.work, world.env()),
             "no_sync": envlock.add("--no-sync"),
+            "sync": timed([*ENVLOCK, "sync", *project], world.work, world.env()),
         }
-        envlock.remove("--no-sync")  # the lock is back to its bytes, so the env stays in sync
+        envlock.remove()
         if n:
             for key, value in values.items():
                 out[key].values.append(value)
     return out
+
+
+def rebuild_breakdown(world: World, envlock: Envlock, runs: int) -> str:
+    """Where a warm rebuild goes besides uv's install: envlock creates the env with virtualenv
+    (imported in-process), uv sync with its own native venv code."""
+    lock = str(envlock.root / "pylock.toml")
+    create = (
+        "import sys; from virtualenv import cli_run; "
+        "cli_run([sys.argv[1], '--no-seed', '--quiet', '--no-periodic-update'], setup_logging=False)"
+    )
+    parts: dict[str, list[float]] = {"virtualenv": [], "uv venv": [], "uv pip sync": []}
+    for n in range(runs + 1):
+        target = Path(tempfile.mkdtemp(prefix="venv-", dir=world.work))
+        a = timed([sys.executable, "-c", create, str(target / "a")], world.work, world.env())
+        b = timed(
+            [world.uv, "venv", "-q", "--python", sys.executable, str(target / "b")],
+            world.work,
+            world.env(),
+        )
+        argv = [world.uv, "pip", "sync", lock, f"--python={target / 'b' / 'bin' / 'python'}"]
+        c = timed([*argv, "-q"], world.work, world.env())
+        shutil.rmtree(target, ignore_errors=True)
+        if n:
+            for key, value in zip(parts, (a, b, c), strict=True):
+                parts[key].append(value)
+    m = {k: statistics.median(v) for k, v in parts.items()}
+    return (
+        f"creating the env with virtualenv in a new process {fmt(m['virtualenv'])} "
+        f"(`uv venv`: {fmt(m['uv venv'])}); `uv pip sync` of the lock into it "
+        f"{fmt(m['uv pip sync'])}"
+    )
 
 
 def section_add_remove(
@@ -804,13 +859,15 @@ def section_add_remove(
     ]
     if dep_add is not None:
         rows.append(Row(dep_add, uv_add, "≤ 3× uv add", check(dep_add.median <= 3 * uv_add.median)))
+    med = {k: v.median for k, v in parts.items()}
     notes = [
-        f"Where `jupyter envlock add` spends its {fmt(env_add.median)}: interpreter start "
-        f"{fmt(parts['bare'].median)}; start + imports (`--version`) "
-        f"{fmt(parts['startup'].median)}; that plus resolution and the lock and manifest writes "
-        f"(`--no-sync`) {fmt(parts['no_sync'].median)}; the env sync (a second uv process) the "
-        f"remaining {fmt(env_add.median - parts['no_sync'].median)}. `uv add` does all of it in "
-        "one native process.",
+        f"Where `jupyter envlock add` spends its {fmt(env_add.median)}, from the same add split "
+        f"into `add --no-sync` ({fmt(med['no_sync'])}) and `sync` ({fmt(med['sync'])}): "
+        f"interpreter start {fmt(med['bare'])} and imports {fmt(med['startup'] - med['bare'])} "
+        f"(`--version` takes {fmt(med['startup'])}: every command pays it), resolution with "
+        f"uv and the lock and manifest writes {fmt(med['no_sync'] - med['startup'])}, the env "
+        f"sync with a second uv process {fmt(med['sync'] - med['startup'])}. `uv add` does "
+        "everything in one native process.",
     ]
     if "poetry" in adds:
         p_add = adds["poetry"]
@@ -836,7 +893,9 @@ def section_add_remove(
     return [add_section, Section(f"Remove it again ({SMALL})", rows)]
 
 
-def section_rebuild(world: World, tools: Sequence[Tool], runs: int, kind: str) -> Section:
+def section_rebuild(
+    world: World, tools: Sequence[Tool], envlock: Envlock, runs: int, kind: str
+) -> Section:
     """Drop each tool's env, then rebuild it from the lock on disk (kind: "warm" or "empty")."""
     log(f"rebuild from the lock, {kind} cache")
 
@@ -854,6 +913,10 @@ def section_rebuild(world: World, tools: Sequence[Tool], runs: int, kind: str) -
         "Each command builds a new env (virtualenv/venv creation included) from the lock already "
         "on disk; pip installs envlock's lock exported with hashes."
     ]
+    if kind == "warm":
+        notes.append(
+            f"Parts of envlock's rebuild, timed alone: {rebuild_breakdown(world, envlock, runs)}."
+        )
     return Section(f"Rebuild a fresh env from the lock, {kind} cache", rows, notes)
 
 
@@ -928,8 +991,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for tool in tools:
                 if isinstance(tool, Pip):
                     envlock.export_requirements(tool.root / "requirements.txt")
-            sections.append(section_rebuild(world, tools, args.runs, "warm"))
-            sections.append(section_rebuild(world, tools, args.runs, "empty"))
+            sections.append(section_rebuild(world, tools, envlock, args.runs, "warm"))
+            sections.append(section_rebuild(world, tools, envlock, args.runs, "empty"))
             envlock.rebuild(world.env())  # the kernels below need the env back
         if "kernels" not in skip:
             sections.append(section_kernels(world, envlock, args.runs))
