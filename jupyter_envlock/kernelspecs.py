@@ -22,6 +22,7 @@ from typing import Any
 
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager, NoSuchKernel
 from jupyter_client.provisioning.factory import KernelProvisionerFactory
+from jupyter_server.utils import url_path_join
 from traitlets import Float, Int, List, Unicode, default, observe
 
 from .core.errors import EnvlockError
@@ -165,6 +166,7 @@ class EnvlockKernelSpecManager(KernelSpecManager):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_unknown_wait = 0.0
+        self._models: tuple[dict[str, ProjectKernel], dict[str, Any]] | None = None
 
     # ------------------------------------------------------------------ discovery
 
@@ -202,7 +204,8 @@ class EnvlockKernelSpecManager(KernelSpecManager):
     def _publish(self, projects: dict[str, ProjectKernel]) -> None:
         with self._scanned:
             old = self._projects
-            self._projects = projects
+            if old != projects:  # an unchanged scan keeps its identity (and the spec cache)
+                self._projects = projects
             self._scan_count += 1
             self._scanned.notify_all()
         if old is not None and old.keys() != projects.keys():
@@ -306,6 +309,52 @@ class EnvlockKernelSpecManager(KernelSpecManager):
             "the project kernel of the same name is not shown."
         )
         return True
+
+    def get_all_specs(self) -> dict[str, Any]:
+        """Installed specs as jupyter_client reads them, plus the projects' specs from a cache
+        built once per scan: the base class would search every kernel folder and build a
+        KernelSpec per project on every listing (0.13 s for 1000 projects)."""
+        installed = super().find_kernel_specs()
+        projects = self.projects()
+        specs: dict[str, Any] = {}
+        for name, resource_dir in installed.items():
+            if name in projects and not self._existing_wins(name, installed):
+                continue
+            try:
+                spec = super().get_kernel_spec(name)
+            except NoSuchKernel:
+                continue
+            except Exception:
+                self.log.warning("Error loading kernelspec %r", name, exc_info=True)
+                continue
+            specs[name] = {"resource_dir": resource_dir, "spec": spec.to_dict()}
+        for name, model in self._project_models(projects).items():
+            if name in specs or (self.allowed_kernelspecs and name not in self.allowed_kernelspecs):
+                continue
+            specs[name] = model
+        return specs
+
+    def _project_models(self, projects: dict[str, ProjectKernel]) -> dict[str, Any]:
+        """Finished REST models (name, spec, resources) when the server's base_url is known, so
+        jupyter_server also skips its per-spec glob for logos; else jupyter_client's form."""
+        cached = self._models
+        if cached is not None and cached[0] is projects:
+            return cached[1]
+        base_url = getattr(self.parent, "base_url", None)
+        logos = sorted(p.name for p in KERNEL_SIDE.glob("logo-*"))
+        models: dict[str, Any] = {}
+        for name, project in projects.items():
+            spec = self.project_spec(project).to_dict()
+            if base_url is None:
+                models[name] = {"resource_dir": str(KERNEL_SIDE), "spec": spec}
+                continue
+            resources = {
+                os.path.splitext(logo)[0]: url_path_join(base_url, "kernelspecs", name, logo)
+                for logo in logos
+            }
+            models[name] = {"name": name, "spec": spec, "resources": resources}
+        self._models = (projects, models)
+        return models
 
     def find_kernel_specs(self) -> dict[str, str]:
         specs = super().find_kernel_specs()
