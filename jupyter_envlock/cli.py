@@ -11,22 +11,28 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ._version import __version__
 from .core import operations
 from .core.errors import EnvlockError
-from .core.progress import ProgressEvent
+from .core.progress import Progress, ProgressEvent
 
 SYMBOLS = {"added": "+", "removed": "-", "upgraded": "↑", "downgraded": "↓"}
+
+
+def progress_line(event: ProgressEvent) -> str:
+    """One progress event as the line a terminal (or the %dep magic) shows."""
+    count = f" [{event.done}/{event.total}]" if event.done and event.total else ""
+    return f"  {event.phase:<8} {event.message}{count}"
 
 
 def _stderr_progress(quiet: bool) -> Callable[[ProgressEvent], None]:
     def show(event: ProgressEvent) -> None:
         if quiet:
             return
-        count = f" [{event.done}/{event.total}]" if event.done and event.total else ""
-        print(f"  {event.phase:<8} {event.message}{count}", file=sys.stderr, flush=True)
+        print(progress_line(event), file=sys.stderr, flush=True)
 
     return show
 
@@ -165,9 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run(args: argparse.Namespace) -> tuple[object, str]:
-    """Execute a parsed command; returns (JSON-able result, human text)."""
-    progress = _stderr_progress(args.quiet)
+def run(args: argparse.Namespace, progress: Progress | None = None) -> tuple[object, str]:
+    """Execute a parsed command; returns (JSON-able result, human text). Progress goes to
+    `progress`, by default to stderr (unless --quiet)."""
+    if progress is None:
+        progress = _stderr_progress(args.quiet)
     if args.command == "add":
         r = operations.add(
             args.project, args.specs, args.group, not args.no_sync, progress
@@ -205,24 +213,36 @@ def run(args: argparse.Namespace) -> tuple[object, str]:
     return run_kernels(args)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+@dataclass
+class Outcome:
+    """What one command line came to."""
+
+    exit_code: int
+    document: object  # what --json prints: the result, or {"error": ...}
+    text: str  # what a terminal shows: the result on stdout, or the error on stderr
+    json: bool  # --json was given
+
+
+def execute(argv: Sequence[str] | None, progress: Progress | None = None) -> Outcome:
+    """Parse and run one command line, mapping errors to exit codes and error documents: the
+    one path of `main()` and of the kernels' warm worker (`jupyter_envlock.worker`).
+    Misuse of the command line raises SystemExit(2) after argparse's message, as argparse does."""
+    args = build_parser().parse_args(argv)
     try:
-        result, text = run(args)
+        result, text = run(args, progress)
     except EnvlockError as e:
-        if args.json:
-            print(json.dumps({"error": e.to_dict()}))
-        else:
-            print(f"error: {e.message}", file=sys.stderr)
-            if e.details:
-                print(e.details, file=sys.stderr)
-        return e.exit_code
+        text = f"error: {e.message}" + (f"\n{e.details}" if e.details else "")
+        return Outcome(e.exit_code, {"error": e.to_dict()}, text, args.json)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    if args.json:
-        print(json.dumps(result))
+        error = {"type": "Interrupted", "message": "interrupted", "details": ""}
+        return Outcome(130, {"error": error}, "interrupted", args.json)
+    return Outcome(0, result, text, args.json)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    outcome = execute(argv)
+    if outcome.json:
+        print(json.dumps(outcome.document))
     else:
-        print(text)
-    return 0
+        print(outcome.text, file=sys.stdout if outcome.exit_code == 0 else sys.stderr)
+    return outcome.exit_code
