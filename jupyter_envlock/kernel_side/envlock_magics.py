@@ -7,21 +7,32 @@ provisioner puts in JUPYTER_ENVLOCK_SERVER_PYTHON, so jupyter_envlock never has 
 the project env. It runs as an argument list (never a shell), with `--` before user arguments so
 none can be taken for an option; the core serializes concurrent calls with a per-project lock.
 
+Starting that Python and importing the CLI costs ~170 ms, so the same command lines go to a warm
+worker (`<server python> -m jupyter_envlock.worker`, same environment and folder), started once per
+kernel: in the background after the first cell has run, or by the first %dep if that comes first;
+never while the kernel starts. It runs one request at a time and exits when this kernel does (EOF
+on its stdin). A worker that died is restarted once; failing that, the command runs as its own
+process as before.
+
 Standard library + IPython only; must parse on Python 3.10 (the oldest env Python).
 """
 
 import argparse
+import collections
 import html
 import importlib
 import importlib.metadata
 import json
 import os
+import queue
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import sysconfig
 import threading
+import time
 
 from IPython.core.error import UsageError
 from IPython.display import display
@@ -75,6 +86,7 @@ class _Parser(argparse.ArgumentParser):
 def _parser():  # noqa: ANN202
     parser = _Parser(prog="%dep", add_help=False)
     parser.add_argument("-h", "--help", action="store_true")
+    parser.add_argument("--debug-worker", action="store_true")  # not in HELP: for tests, bugs
     sub = parser.add_subparsers(dest="command")
     for name in ("add", "remove"):
         p = sub.add_parser(name, add_help=False)
@@ -124,26 +136,54 @@ def _subprocess_env():  # noqa: ANN202
 
 
 def run_cli(command, options=(), positionals=(), echo=True, while_starting=None):  # noqa: ANN001, ANN201
-    """Run `<server python> -m jupyter_envlock COMMAND --project P --json OPTIONS -- ARGS`.
+    """Run `jupyter_envlock COMMAND --project P --json OPTIONS -- ARGS` in the server's Python:
+    in this kernel's warm worker, else as a process of its own.
 
-    Progress lines (stderr) are printed as they come; the JSON document (stdout) is returned.
-    `while_starting` runs right after the process is spawned: the command needs well over 100 ms
-    (interpreter start, imports, resolution) before it touches the env, time enough for a
-    snapshot of the env that would otherwise add to the wait.
-    An error document raises DepError with its message and details.
+    Progress lines are printed as they come; the JSON document is returned. `while_starting`
+    runs once the command is under way: it needs well over 100 ms (resolution, and imports for a
+    new process) before it touches the env, time enough for a snapshot of the env that would
+    otherwise add to the wait. An error document raises DepError with its message and details.
     """
     project, python = _context()
-    argv = [python, "-m", "jupyter_envlock", command, "--project", project, "--json"]
-    argv += list(options)
+    args = [command, "--project", project, "--json"] + list(options)
     if positionals:
-        argv += ["--", *positionals]
+        args += ["--", *positionals]
+    env = _subprocess_env()
+    pending = [while_starting] if while_starting is not None else []
+
+    def started():  # noqa: ANN202 - once, whichever way the command runs
+        while pending:
+            pending.pop()()
+
+    with _worker_lock:
+        answer = _run_in_worker(python, project, env, args, echo, started)
+        if answer is None:
+            answer = _run_process(python, project, env, args, echo, started)
+    returncode, doc, out = answer
+    if isinstance(doc, dict) and "error" in doc:
+        err = doc["error"] or {}
+        message = err.get("message") or "envlock failed"
+        details = (err.get("details") or "").strip()
+        raise DepError(message + ("\n\n" + details if details else ""))
+    if returncode != 0 or not isinstance(doc, dict):
+        raise DepError(
+            "`jupyter envlock {}` failed (exit code {}){}".format(
+                command, returncode, ":\n" + out[-2000:] if out else "."
+            )
+        )
+    return doc
+
+
+def _run_process(python, project, env, args, echo, started):  # noqa: ANN001, ANN202
+    """The command as a process of its own: (exit code, JSON document or None, stdout)."""
+    argv = [python, "-m", "jupyter_envlock", *args]
     try:
         proc = subprocess.Popen(
             argv,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
-            env=_subprocess_env(),
+            env=env,
             cwd=project,
         )
     except OSError as e:
@@ -153,8 +193,7 @@ def run_cli(command, options=(), positionals=(), echo=True, while_starting=None)
     chunks = []
     reader = threading.Thread(target=lambda: chunks.append(proc.stdout.read()), daemon=True)
     reader.start()
-    if while_starting is not None:
-        while_starting()
+    started()
     try:
         for raw in proc.stderr:
             line = raw.decode("utf-8", "replace").rstrip()
@@ -174,18 +213,205 @@ def run_cli(command, options=(), positionals=(), echo=True, while_starting=None)
         doc = json.loads(out) if out else None
     except ValueError:
         doc = None
-    if isinstance(doc, dict) and "error" in doc:
-        err = doc["error"] or {}
-        message = err.get("message") or "envlock failed"
-        details = (err.get("details") or "").strip()
-        raise DepError(message + ("\n\n" + details if details else ""))
-    if proc.returncode != 0 or not isinstance(doc, dict):
-        raise DepError(
-            "`jupyter envlock {}` failed (exit code {}){}".format(
-                command, proc.returncode, ":\n" + out[-2000:] if out else "."
-            )
+    return proc.returncode, doc, out
+
+
+# ---------------------------------------------------------------- the warm worker
+
+_WORKER = ("-m", "jupyter_envlock.worker")
+_INTERRUPT_GRACE = 30  # seconds an interrupted command gets to roll back before it is killed
+_worker_lock = threading.Lock()  # one request at a time; guards the three below
+_worker = None
+_worker_disabled = False  # a new worker failed too: commands run as their own processes
+_worker_starts = 0
+
+
+class _WorkerGone(Exception):
+    """The worker ended, or its pipe broke, before it answered."""
+
+
+class _Worker:
+    """`<server python> -m jupyter_envlock.worker`, and the requests it answers."""
+
+    def __init__(self, python, project, env):  # noqa: ANN001, ANN204
+        self.key = (python, project, env)  # a worker serves only what it was started for
+        # Its own session: an interrupt meant for a cell must not reach it (and end it between
+        # requests); an interrupted %dep forwards the signal (_interrupt).
+        self.proc = subprocess.Popen(
+            [python, *_WORKER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=project,
+            start_new_session=os.name != "nt",
         )
-    return doc
+        self.usable = True
+        self.lines = queue.Queue()
+        self.stderr_tail = collections.deque(maxlen=40)  # for --debug-worker
+        for target in (self._read_stdout, self._read_stderr):
+            threading.Thread(target=target, daemon=True).start()
+
+    def _read_stdout(self):  # noqa: ANN202
+        try:
+            for raw in self.proc.stdout:
+                self.lines.put(raw)
+        except (OSError, ValueError):
+            pass
+        self.lines.put(None)
+
+    def _read_stderr(self):  # noqa: ANN202 - drained so the worker never blocks on it
+        try:
+            for raw in self.proc.stderr:
+                self.stderr_tail.append(raw.decode("utf-8", "replace").rstrip())
+        except (OSError, ValueError):
+            pass
+
+    def serves(self, key):  # noqa: ANN001, ANN202
+        return self.usable and self.key == key and self.proc.poll() is None
+
+    def retire(self):  # noqa: ANN202
+        """No more requests: its stdin closes, so it exits once done with what it is doing."""
+        self.usable = False
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+
+    def _next(self, timeout=None):  # noqa: ANN001, ANN202
+        """The next message; None at EOF. Waits in short slices so an interrupt gets through."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            wait = 0.5 if deadline is None else min(0.5, deadline - time.monotonic())
+            if wait <= 0:
+                raise queue.Empty
+            try:
+                raw = self.lines.get(timeout=wait)
+            except queue.Empty:
+                continue
+            if raw is None:
+                return None
+            try:
+                message = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(message, dict):
+                return message
+
+    def _interrupt(self):  # noqa: ANN202
+        if os.name == "nt":
+            return  # no signal to forward; it gets the grace period, then is killed
+        try:
+            os.killpg(self.proc.pid, signal.SIGINT)  # the worker and its uv, as a cell's ^C
+        except OSError:
+            pass
+
+    def request(self, args, echo, started):  # noqa: ANN001, ANN202
+        """(exit code, document, document as text) for one command line; progress printed as
+        it comes. Raises _WorkerGone when the worker is not there to answer."""
+        try:
+            self.proc.stdin.write(json.dumps({"argv": args}).encode("utf-8") + b"\n")
+            self.proc.stdin.flush()
+        except (OSError, ValueError):
+            self.retire()
+            raise _WorkerGone() from None
+        answered = False
+        try:
+            started()
+            while True:
+                message = self._next()
+                if message is None:
+                    raise _WorkerGone()
+                if "progress" in message:
+                    if echo and message["progress"]:
+                        print(str(message["progress"]).strip(), flush=True)
+                elif "result" in message:
+                    answered = True
+                    code = message.get("exit_code")
+                    result = message["result"]
+                    return code if isinstance(code, int) else 1, result, json.dumps(result)
+        except KeyboardInterrupt:
+            self._interrupt()
+            deadline = time.monotonic() + _INTERRUPT_GRACE
+            try:
+                while True:  # let the command roll back, as a process of its own would
+                    message = self._next(timeout=deadline - time.monotonic())
+                    if message is None or "result" in message:
+                        answered = message is not None
+                        break
+            except queue.Empty:
+                self.proc.kill()
+            raise
+        finally:
+            if not answered:  # whatever it says next would be taken for the next answer
+                self.retire()
+
+
+def _run_in_worker(python, project, env, args, echo, started):  # noqa: ANN001, ANN202
+    """The command in the warm worker, restarted once if it died (or its pipe broke); None when
+    the restarted one failed too, and from then on: commands run as processes of their own."""
+    global _worker, _worker_disabled
+    if _worker_disabled:
+        return None
+    failures = 0
+    while True:
+        if _worker is not None and _worker.proc.poll() is not None:
+            failures += 1  # died between requests (killed, say)
+        worker = _ensure_worker(python, project, env) if failures < 2 else None
+        if worker is None:
+            break
+        try:
+            return worker.request(args, echo, started)
+        except _WorkerGone:
+            failures += 1
+            _worker = None
+    _worker_disabled = True
+    return None
+
+
+def _ensure_worker(python, project, env):  # noqa: ANN001, ANN202
+    """This kernel's worker for (python, project, env), started if need be; None if it cannot
+    be. Call with _worker_lock held."""
+    global _worker, _worker_starts
+    key = (python, project, env)
+    if _worker is not None and not _worker.serves(key):
+        _worker.retire()  # gone, or the environment it runs with changed
+        _worker = None
+    if _worker is None:
+        try:
+            _worker = _Worker(python, project, env)
+        except OSError:
+            return None
+        _worker_starts += 1
+    return _worker
+
+
+def _prestart_worker():  # noqa: ANN202
+    """Start the worker now (in a background thread); after a %dep that is already running,
+    which will have started it."""
+    try:
+        project, python = _context()
+    except DepError:
+        return
+    with _worker_lock:
+        try:
+            if _worker is None and not _worker_disabled:
+                _ensure_worker(python, project, _subprocess_env())
+        except Exception:
+            pass  # the first %dep starts one (or runs as a process of its own)
+
+
+def _worker_state():  # noqa: ANN202 - a snapshot, without the lock: it never waits
+    worker = _worker
+    alive = worker is not None and worker.proc.poll() is None
+    return {
+        "pid": worker.proc.pid if worker is not None else None,
+        "alive": alive,
+        "usable": bool(worker is not None and worker.usable and alive),
+        "starts": _worker_starts,
+        "disabled": _worker_disabled,
+        "stderr": list(worker.stderr_tail) if worker is not None else [],
+    }
 
 
 # ---------------------------------------------------------------- what is loaded in this kernel
@@ -420,6 +646,9 @@ def _dep(line):  # noqa: ANN001, ANN202
     if not words:
         words = ["list"]
     args = _parser().parse_args(words)
+    if args.debug_worker:
+        print(json.dumps(_worker_state()))
+        return
     if args.help or args.command == "help":
         print(HELP)
         return
@@ -523,7 +752,27 @@ def _wrap_pip(ip):  # noqa: ANN001, ANN202
     ip.register_magic_function(pip, "line", "pip")
 
 
+def _prestart_after_first_cell(ip):  # noqa: ANN001, ANN202
+    """After the first cell has run (never during kernel start), start the worker in the
+    background, so that the first %dep finds it warm."""
+    done = []
+
+    def post_run_cell(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        if done:
+            return
+        done.append(True)
+        try:
+            ip.events.unregister("post_run_cell", post_run_cell)
+        except ValueError:
+            pass
+        threading.Thread(target=_prestart_worker, name="envlock-worker-start", daemon=True).start()
+
+    ip.events.register("post_run_cell", post_run_cell)
+
+
 def load_ipython_extension(ip):  # noqa: ANN001, ANN201
     """Register %dep (and the %pip warning) in this kernel."""
     ip.register_magic_function(dep, "line", "dep")
     _wrap_pip(ip)
+    if os.environ.get(ENV_PROJECT) and os.environ.get(ENV_SERVER_PYTHON):
+        _prestart_after_first_cell(ip)
