@@ -613,15 +613,22 @@ def bench_listing(world: World, count: int, runs: int) -> tuple[Samples, float, 
 
 
 def listing_breakdown(world: World, count: int) -> str:
-    """Where a listing of `count` project specs spends its time, in-process (no HTTP): the spec
-    manager's get_all_specs, jupyter_server's per-spec model, the JSON encoding."""
-    from jupyter_server.services.kernelspecs.handlers import kernelspec_model
+    """Where a listing of `count` project specs spends its time, in-process (no HTTP), the way
+    jupyter_server's handler does it: the spec manager's get_all_specs, then a REST model for
+    every entry that is not one already, then the JSON encoding."""
+    from jupyter_server.services.kernelspecs.handlers import is_kernelspec_model, kernelspec_model
+    from traitlets import Unicode
+    from traitlets.config import Configurable
 
     from jupyter_envlock.kernelspecs import EnvlockKernelSpecManager
 
     root = Path(tempfile.mkdtemp(prefix=f"breakdown-{count}-", dir=world.work))
     make_projects(root, count)
-    ksm = EnvlockKernelSpecManager(root_dir=str(root))
+
+    class Server(Configurable):
+        base_url = Unicode("/")
+
+    ksm = EnvlockKernelSpecManager(parent=Server(), root_dir=str(root))
     ksm.start()
 
     class Handler:
@@ -634,7 +641,9 @@ def listing_breakdown(world: World, count: int) -> str:
         specs = ksm.get_all_specs()
         t1 = time.perf_counter()
         models = {
-            name: kernelspec_model(Handler(), name, info["spec"], info["resource_dir"])
+            name: info
+            if is_kernelspec_model(info)
+            else kernelspec_model(Handler(), name, info["spec"], info["resource_dir"])
             for name, info in specs.items()
         }
         t2 = time.perf_counter()
@@ -742,6 +751,13 @@ def machine_description(world: World) -> dict[str, str]:
 
     from jupyter_envlock import __version__
 
+    def git(*args: str) -> str:
+        out = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
+        return out.stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    if git("status", "--porcelain", "--untracked-files=no", "--", "jupyter_envlock"):
+        commit += " + uncommitted changes in jupyter_envlock/"
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return {
         "CPU": f"{cpu}, {os.cpu_count()} logical cores",
@@ -749,7 +765,7 @@ def machine_description(world: World) -> dict[str, str]:
         "memory": memory,
         "OS": f"{platform.system()} {platform.release()} ({platform.machine()})",
         "Python": f"{platform.python_version()} ({sys.executable})",
-        "jupyter-envlock": __version__,
+        "jupyter-envlock": f"{__version__} at {commit}",
         "uv": version([world.uv, "--version"]),
         "Poetry": version([str(world.poetry), "--version"]) if world.poetry else "not installed",
         "pip": version([sys.executable, "-m", "pip", "--version"]).split(" from ")[0],
