@@ -24,6 +24,11 @@ from packaging.version import Version
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import support` whatever the rootdir
 
+# Declared once, here: a plugin named in a test module applies to the whole session anyway, and
+# which of its autouse fixtures ran then depended on collection order. (tests/ui shadows the
+# in-process server fixtures it does not use.)
+pytest_plugins = ["pytest_jupyter.jupyter_server", "kernel_support"]
+
 from support.index import IndexServer, build_simple_index, publish_wheels  # noqa: E402
 from support.wheelhouse import ensure_wheelhouse, find_uv  # noqa: E402
 from support.wheels import build_wheel  # noqa: E402

@@ -23,8 +23,6 @@ from jupyter_client.connect import write_connection_file
 from kernel_support import KernelWorld, copy_project
 from nbclient import NotebookClient
 
-pytest_plugins = ["kernel_support"]
-
 pytestmark = pytest.mark.slow
 
 

@@ -17,8 +17,6 @@ from kernel_support import KernelWorld, apply_settings
 
 from jupyter_envlock import cli
 
-pytest_plugins = ["kernel_support"]
-
 pytestmark = pytest.mark.slow
 
 

@@ -30,8 +30,6 @@ from traitlets.config import Config
 from jupyter_envlock import provisioner
 from jupyter_envlock.kernelspecs import EnvlockKernelSpecManager
 
-pytest_plugins = ["pytest_jupyter.jupyter_server", "kernel_support"]
-
 pytestmark = pytest.mark.slow
 
 

@@ -19,8 +19,6 @@ from jupyter_envlock import cli, provisioner
 from jupyter_envlock.app import EVENT_SCHEMA, EnvlockApp
 from jupyter_envlock.kernelspecs import KERNEL_SIDE, EnvlockKernelSpecManager
 
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
-
 
 def project(folder: Path, name: str, extra: str = "") -> Path:
     folder.mkdir(parents=True, exist_ok=True)

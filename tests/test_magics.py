@@ -17,8 +17,6 @@ from traitlets.config import Config
 
 from jupyter_envlock.kernel_side import envlock_magics
 
-pytest_plugins = ["pytest_jupyter.jupyter_server", "kernel_support"]
-
 
 @pytest.fixture
 def jp_server_config() -> Config:

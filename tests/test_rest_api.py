@@ -24,8 +24,6 @@ from jupyter_envlock.core import environment, operations
 from jupyter_envlock.core.errors import EngineError
 from jupyter_envlock.core.project import find_project
 
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
-
 pytestmark = pytest.mark.slow
 
 Reply = tuple[int, dict[str, Any]]

@@ -16,8 +16,6 @@ import pytest
 from jupyter_server.auth.authorizer import Authorizer
 from traitlets.config import Config
 
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
-
 pytestmark = pytest.mark.slow
 
 ENDPOINTS: list[tuple[str, tuple[str, ...], dict[str, Any] | None]] = [

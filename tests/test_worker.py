@@ -37,7 +37,6 @@ from traitlets.config import Config
 
 from jupyter_envlock import cli, worker
 
-pytest_plugins = ["pytest_jupyter.jupyter_server", "kernel_support"]
 REPO = Path(__file__).resolve().parents[1]
 
 
