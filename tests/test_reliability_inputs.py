@@ -553,9 +553,9 @@ def plant(v: Victim, case: Bad) -> None:
             (v.root / "pylock.toml").unlink()
 
 
-def with_project(case: Bad, root: Path) -> list[str]:
-    """Insert `--project ROOT` right after the command name (before any `--`)."""
-    return [case.argv[0], "--project", str(root), *case.argv[1:]]
+def with_project(case: Bad, root: Path, *options: str) -> list[str]:
+    """`--project ROOT` and any options right after the command name, before a `--`."""
+    return [case.argv[0], "--project", str(root), *options, *case.argv[1:]]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -576,7 +576,7 @@ def test_bad_input_is_a_clear_error_and_changes_nothing(victim: Victim, case: Ba
 
     if not case.cli:
         return
-    proc = run_cli(*with_project(case, victim.root), "--quiet")
+    proc = run_cli(*with_project(case, victim.root, "--quiet"))
     assert proc.returncode == case.error.exit_code, proc.stderr
     assert "Traceback" not in proc.stderr, proc.stderr
     # envlock's one line first; uv's own explanation (the details) may follow
@@ -593,7 +593,7 @@ def test_bad_input_with_json_is_one_error_document(victim: Victim, name: str):
     case = next(c for c in BAD_REQUIREMENTS + BAD_MANIFESTS + BAD_LOCKS if c.id == name)
     plant(victim, case)
     before = snapshot(victim)
-    proc = run_cli(*with_project(case, victim.root), "--json")
+    proc = run_cli(*with_project(case, victim.root, "--json"))
     assert proc.returncode == case.error.exit_code
     error = json.loads(proc.stdout)["error"]
     assert error["type"] == case.error.__name__
