@@ -55,14 +55,28 @@ def uv_bin() -> str:
         path = find_uv_bin()
     except (ImportError, FileNotFoundError) as e:
         raise EngineError("uv is not installed; `pip install uv` fixes it.") from e
-    out = subprocess.run([path, "--version"], capture_output=True, text=True, check=False).stdout
-    try:
-        version = Version(out.split()[1])
-    except (IndexError, InvalidVersion) as e:
-        raise EngineError(f"Cannot read uv's version from {out!r}.") from e
+    version = _uv_version(path)
     if version < MIN_UV:
         raise EngineError(f"uv {version} is too old; jupyter-envlock needs uv >= {MIN_UV}.")
     return path
+
+
+def _uv_version(path: str) -> Version:
+    """The `uv` package's version from its dist-info folder name (a listdir); a uv from
+    elsewhere is asked with `uv --version` (one more process per command)."""
+    import uv
+
+    site = Path(uv.__file__).resolve().parent.parent
+    for info in site.glob("uv-*.dist-info"):
+        try:
+            return Version(info.name[len("uv-") : -len(".dist-info")])
+        except InvalidVersion:
+            break
+    out = subprocess.run([path, "--version"], capture_output=True, text=True, check=False).stdout
+    try:
+        return Version(out.split()[1])
+    except (IndexError, InvalidVersion) as e:
+        raise EngineError(f"Cannot read uv's version from {out!r}.") from e
 
 
 def uv_environment() -> dict[str, str]:

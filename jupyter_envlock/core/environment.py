@@ -1,4 +1,4 @@
-"""The project's virtualenv: created by virtualenv, filled exactly from the lock by `uv pip sync`.
+"""The project's virtualenv: created by `uv venv`, filled exactly from the lock by `uv pip sync`.
 
 A marker file in the env records the sha256 of the lock it was last synced to. It is removed before
 any change and written after a complete sync, so a process killed mid-sync leaves no marker and the
@@ -21,7 +21,7 @@ from packaging.version import InvalidVersion, Version
 
 from .atomic import write_bytes_atomic
 from .engine import run_uv
-from .errors import EngineError, ManifestError
+from .errors import EngineError, EnvlockError, ManifestError
 from .progress import Progress, ProgressEvent, no_progress
 from .project import Project, cache_dir
 from .pythons import Interpreter, choose
@@ -184,23 +184,20 @@ def create(env: EnvInfo, interp: Interpreter, progress: Progress) -> None:
     if env.path.exists() and any(env.path.iterdir()):
         shutil.rmtree(env.path)  # half-made by a killed process: start over
     progress(ProgressEvent("create", f"Creating environment with Python {interp.version}"))
-    from virtualenv import cli_run
-
     env.path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        cli_run(
-            [
-                str(env.path),
-                f"--python={interp.path}",
-                "--no-seed",
-                "--quiet",
-                "--no-periodic-update",
-            ],
-            setup_logging=False,
+        # uv venv: 30 ms from a cold process, where importing virtualenv alone costs 0.3 s.
+        # No seed packages: pip comes from the lock like everything else.
+        run_uv(
+            ["venv", str(env.path), f"--python={interp.path}", "--no-project", "--quiet"],
+            cwd=env.path.parent,
+            with_indexes=False,
         )
-    except Exception as e:  # virtualenv raises RuntimeError and friends
+    except EnvlockError as e:
         shutil.rmtree(env.path, ignore_errors=True)
-        raise EngineError(f"Could not create the environment at {env.path}: {e}") from e
+        raise EngineError(
+            f"Could not create the environment at {env.path}: {e.message}", e.details
+        ) from e
     env.python_version = pyvenv_version(env.path) or str(interp.version)
 
 
