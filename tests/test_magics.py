@@ -108,6 +108,29 @@ async def test_dep_add_records_and_imports_without_restart(jp_fetch, jp_serverap
 
 
 @pytest.mark.slow
+async def test_a_kernels_magic_acts_only_on_its_own_project(jp_fetch, jp_serverapp, kernel_env):
+    """%dep has no way to name another project: neither an option nor an option-like spec."""
+    project, kernel_name = own_project(kernel_env, jp_serverapp, "magic-own")
+    other, _ = own_project(kernel_env, jp_serverapp, "magic-other")
+    other_files = [(other / n).read_bytes() for n in ("pyproject.toml", "pylock.toml")]
+    client = await open_kernel(jp_fetch, jp_serverapp, "magic-own/nb.ipynb", kernel_name)
+    try:
+        for attempt in (
+            f"%dep add --project {other} tinyd",
+            f"%dep add -- --project={other} tinyd",
+            f"%dep add tinyd --project={other}",
+        ):
+            run = await execute(client, attempt)
+            assert not run.ok, attempt  # one UsageError, and nothing changed
+        assert "tinyd" not in dependencies(project)
+        assert (await execute(client, "%dep add tinyd")).ok
+        assert "tinyd" in dependencies(project)
+    finally:
+        client.stop_channels()
+    assert [(other / n).read_bytes() for n in ("pyproject.toml", "pylock.toml")] == other_files
+
+
+@pytest.mark.slow
 async def test_dep_remove_of_an_imported_package_says_restart(jp_fetch, jp_serverapp, kernel_env):
     project, kernel_name = own_project(kernel_env, jp_serverapp, "magic-remove")
     client = await open_kernel(jp_fetch, jp_serverapp, "magic-remove/nb.ipynb", kernel_name)
