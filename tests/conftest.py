@@ -242,6 +242,40 @@ class EnvlockEnv:
         return proc
 
 
+def isolated_settings(index_url: str, uv_cache_dir: Path, envlock_cache: Path) -> dict[str, str]:
+    """The variables every offline test runs under: the local index, the session's uv cache."""
+    return {
+        "PIP_CONFIG_FILE": os.devnull,
+        "UV_CACHE_DIR": str(uv_cache_dir),
+        "UV_DEFAULT_INDEX": index_url,
+        "UV_PYTHON_DOWNLOADS": "never",
+        "UV_NO_PROGRESS": "1",
+        "JUPYTER_ENVLOCK_CACHE_DIR": str(envlock_cache),
+    }
+
+
+def isolate(mp: pytest.MonkeyPatch, settings: Mapping[str, str]) -> None:
+    """Scrub this machine's pip/uv/envlock variables, then apply `settings`."""
+    for key in list(os.environ):
+        if key.startswith(SCRUBBED_PREFIXES) or key == "VIRTUAL_ENV":
+            mp.delenv(key)
+    for key, value in settings.items():
+        mp.setenv(key, value)
+
+
+@pytest.fixture(scope="module")
+def scrubbed_env(
+    local_index: LocalIndex, uv_cache_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path]:
+    """envlock_env for a whole module, so one env serves many cases (the reliability suites);
+    unreachable URLs fail at once instead of after 8 s of uv's retries. Yields the env cache."""
+    mp = pytest.MonkeyPatch()
+    cache = tmp_path_factory.mktemp("envlock-cache")
+    isolate(mp, {**isolated_settings(local_index.url, uv_cache_dir, cache), "UV_HTTP_RETRIES": "0"})
+    yield cache
+    mp.undo()
+
+
 @pytest.fixture
 def envlock_env(
     monkeypatch: pytest.MonkeyPatch,
@@ -251,23 +285,12 @@ def envlock_env(
     pyenv_pythons: dict[str, Path],
 ) -> EnvlockEnv:
     """Scrub machine pip/uv/envlock settings and point everything at the local index."""
-    for key in list(os.environ):
-        if key.startswith(SCRUBBED_PREFIXES) or key == "VIRTUAL_ENV":
-            monkeypatch.delenv(key)
     envlock_cache = tmp_path / "envlock-cache"
-    settings = {
-        "PIP_CONFIG_FILE": os.devnull,
-        "UV_CACHE_DIR": str(uv_cache_dir),
-        "UV_DEFAULT_INDEX": local_index.url,
-        "UV_PYTHON_DOWNLOADS": "never",
-        "UV_NO_PROGRESS": "1",
-        "JUPYTER_ENVLOCK_CACHE_DIR": str(envlock_cache),
-    }
+    settings = isolated_settings(local_index.url, uv_cache_dir, envlock_cache)
     pyenv_version = _pyenv_version_value(pyenv_pythons)
     if pyenv_version:
         settings["PYENV_VERSION"] = pyenv_version
-    for key, value in settings.items():
-        monkeypatch.setenv(key, value)
+    isolate(monkeypatch, settings)
     return EnvlockEnv(
         index_url=local_index.url,
         uv_cache_dir=uv_cache_dir,

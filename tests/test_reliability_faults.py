@@ -33,28 +33,6 @@ HEADER = '[project]\nname = "{name}"\nversion = "0.1.0"\nrequires-python = ">=3.
 PYTHON_MINOR = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
-@pytest.fixture(scope="module")
-def scrubbed_env(local_index, uv_cache_dir, tmp_path_factory) -> Iterator[Path]:
-    """envlock_env for a whole module, so one env serves every kill of the shared project."""
-    mp = pytest.MonkeyPatch()
-    for key in list(os.environ):
-        if key.startswith(("PIP_", "UV_", "JUPYTER_ENVLOCK_")) or key == "VIRTUAL_ENV":
-            mp.delenv(key)
-    cache = tmp_path_factory.mktemp("envlock-cache")
-    for key, value in {
-        "PIP_CONFIG_FILE": os.devnull,
-        "UV_CACHE_DIR": str(uv_cache_dir),
-        "UV_DEFAULT_INDEX": local_index.url,
-        "UV_PYTHON_DOWNLOADS": "never",
-        "UV_NO_PROGRESS": "1",
-        "UV_HTTP_RETRIES": "0",
-        "JUPYTER_ENVLOCK_CACHE_DIR": str(cache),
-    }.items():
-        mp.setenv(key, value)
-    yield cache
-    mp.undo()
-
-
 def start_cli(*argv: str) -> subprocess.Popen[str]:
     """`jupyter envlock ...` in its own process group, so a kill can take uv down with it."""
     return subprocess.Popen(

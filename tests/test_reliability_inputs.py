@@ -16,7 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,28 +44,6 @@ HEADER = f'[project]\nname = "{NAME}"\nversion = "0.1.0"\nrequires-python = ">=3
 
 
 # --------------------------------------------------------------------------- shared project
-
-
-@pytest.fixture(scope="module")
-def scrubbed_env(local_index, uv_cache_dir, tmp_path_factory) -> Iterator[Path]:
-    """envlock_env for a whole module: the env is built once, not once per case."""
-    mp = pytest.MonkeyPatch()
-    for key in list(os.environ):
-        if key.startswith(("PIP_", "UV_", "JUPYTER_ENVLOCK_")) or key == "VIRTUAL_ENV":
-            mp.delenv(key)
-    cache = tmp_path_factory.mktemp("envlock-cache")
-    for key, value in {
-        "PIP_CONFIG_FILE": os.devnull,
-        "UV_CACHE_DIR": str(uv_cache_dir),
-        "UV_DEFAULT_INDEX": local_index.url,
-        "UV_PYTHON_DOWNLOADS": "never",
-        "UV_NO_PROGRESS": "1",
-        "UV_HTTP_RETRIES": "0",  # unreachable URLs fail at once instead of after 8 s of retries
-        "JUPYTER_ENVLOCK_CACHE_DIR": str(cache),
-    }.items():
-        mp.setenv(key, value)
-    yield cache
-    mp.undo()
 
 
 @dataclass

@@ -11,10 +11,9 @@ Races between two kernels' %dep magics are in tests/test_magics.py.
 from __future__ import annotations
 
 import itertools
-import os
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -29,27 +28,6 @@ pytestmark = pytest.mark.slow
 
 HEADER = '[project]\nname = "{name}"\nversion = "0.1.0"\nrequires-python = ">=3.10"\n'
 _serial = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def scrubbed_env(local_index, uv_cache_dir, tmp_path_factory) -> Iterator[Path]:
-    """envlock_env for a whole module (the session's uv cache keeps env builds quick)."""
-    mp = pytest.MonkeyPatch()
-    for key in list(os.environ):
-        if key.startswith(("PIP_", "UV_", "JUPYTER_ENVLOCK_")) or key == "VIRTUAL_ENV":
-            mp.delenv(key)
-    cache = tmp_path_factory.mktemp("envlock-cache")
-    for key, value in {
-        "PIP_CONFIG_FILE": os.devnull,
-        "UV_CACHE_DIR": str(uv_cache_dir),
-        "UV_DEFAULT_INDEX": local_index.url,
-        "UV_PYTHON_DOWNLOADS": "never",
-        "UV_NO_PROGRESS": "1",
-        "JUPYTER_ENVLOCK_CACHE_DIR": str(cache),
-    }.items():
-        mp.setenv(key, value)
-    yield cache
-    mp.undo()
 
 
 def new_project(base: Path, deps: Sequence[str] = ()) -> Path:
