@@ -30,11 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import support` wha
 pytest_plugins = ["pytest_jupyter.jupyter_server", "kernel_support"]
 
 from support.index import IndexServer, build_simple_index, publish_wheels  # noqa: E402
+from support.isolation import isolate, offline_settings  # noqa: E402
 from support.wheelhouse import ensure_wheelhouse, find_uv  # noqa: E402
 from support.wheels import build_wheel  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-SCRUBBED_PREFIXES = ("PIP_", "UV_", "JUPYTER_ENVLOCK_")
 KERNEL_PYTHON_MINORS = (10, 11, 12, 13)
 
 
@@ -207,20 +207,6 @@ def pyenv_pythons() -> dict[str, Path]:
     return _pyenv_pythons()
 
 
-def _pyenv_version_value(pythons: Mapping[str, Path]) -> str | None:
-    """PYENV_VERSION listing every pyenv Python, the one running the tests first.
-
-    The pyenv shims (``python3.10`` ...) only resolve for versions named in PYENV_VERSION; the
-    first one is also what a bare ``python3`` means (DESIGN.md).
-    """
-    versions = [exe.parent.parent.name for exe in pythons.values()]
-    if not versions:
-        return None
-    current = f"{sys.version_info.major}.{sys.version_info.minor}"
-    first = [v for v in versions if v.startswith(current + ".")]
-    return ":".join(first + [v for v in versions if v not in first])
-
-
 @dataclass
 class EnvlockEnv:
     """What ``envlock_env`` set: subprocesses (uv, jupyter) inherit it from os.environ."""
@@ -242,27 +228,6 @@ class EnvlockEnv:
         return proc
 
 
-def isolated_settings(index_url: str, uv_cache_dir: Path, envlock_cache: Path) -> dict[str, str]:
-    """The variables every offline test runs under: the local index, the session's uv cache."""
-    return {
-        "PIP_CONFIG_FILE": os.devnull,
-        "UV_CACHE_DIR": str(uv_cache_dir),
-        "UV_DEFAULT_INDEX": index_url,
-        "UV_PYTHON_DOWNLOADS": "never",
-        "UV_NO_PROGRESS": "1",
-        "JUPYTER_ENVLOCK_CACHE_DIR": str(envlock_cache),
-    }
-
-
-def isolate(mp: pytest.MonkeyPatch, settings: Mapping[str, str]) -> None:
-    """Scrub this machine's pip/uv/envlock variables, then apply `settings`."""
-    for key in list(os.environ):
-        if key.startswith(SCRUBBED_PREFIXES) or key == "VIRTUAL_ENV":
-            mp.delenv(key)
-    for key, value in settings.items():
-        mp.setenv(key, value)
-
-
 @pytest.fixture(scope="module")
 def scrubbed_env(
     local_index: LocalIndex, uv_cache_dir: Path, tmp_path_factory: pytest.TempPathFactory
@@ -271,7 +236,7 @@ def scrubbed_env(
     unreachable URLs fail at once instead of after 8 s of uv's retries. Yields the env cache."""
     mp = pytest.MonkeyPatch()
     cache = tmp_path_factory.mktemp("envlock-cache")
-    isolate(mp, {**isolated_settings(local_index.url, uv_cache_dir, cache), "UV_HTTP_RETRIES": "0"})
+    isolate(mp, {**offline_settings(local_index.url, uv_cache_dir, cache), "UV_HTTP_RETRIES": "0"})
     yield cache
     mp.undo()
 
@@ -286,10 +251,7 @@ def envlock_env(
 ) -> EnvlockEnv:
     """Scrub machine pip/uv/envlock settings and point everything at the local index."""
     envlock_cache = tmp_path / "envlock-cache"
-    settings = isolated_settings(local_index.url, uv_cache_dir, envlock_cache)
-    pyenv_version = _pyenv_version_value(pyenv_pythons)
-    if pyenv_version:
-        settings["PYENV_VERSION"] = pyenv_version
+    settings = offline_settings(local_index.url, uv_cache_dir, envlock_cache, pyenv_pythons)
     isolate(monkeypatch, settings)
     return EnvlockEnv(
         index_url=local_index.url,
@@ -297,7 +259,7 @@ def envlock_env(
         envlock_cache_dir=envlock_cache,
         uv=find_uv(),
         pythons=dict(pyenv_pythons),
-        pyenv_version=pyenv_version,
+        pyenv_version=settings.get("PYENV_VERSION"),
     )
 
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.isolation import isolate, offline_settings
 
 from jupyter_envlock.core import operations
 
 SHARED_PROJECT = "shared-demo"
-SCRUBBED_PREFIXES = ("PIP_", "UV_", "JUPYTER_ENVLOCK_")
 
 
 @dataclass
@@ -45,41 +43,6 @@ class KernelWorld:
         report = operations.sync(self.project)
         assert report.sync is not None
         return report.sync.env.path
-
-
-def pyenv_version(pythons: dict[str, Path]) -> str | None:
-    """PYENV_VERSION naming every pyenv Python, the running one first (as conftest does)."""
-    versions = [exe.parent.parent.name for exe in pythons.values()]
-    current = f"{sys.version_info.major}.{sys.version_info.minor}."
-    ordered = [v for v in versions if v.startswith(current)]
-    ordered += [v for v in versions if v not in ordered]
-    return ":".join(ordered) or None
-
-
-def offline_settings(
-    index_url: str, uv_cache: Path, envlock_cache: Path, pythons: dict[str, Path]
-) -> dict[str, str]:
-    """The environment variables `envlock_env` sets: uv and pip see only the local index."""
-    settings = {
-        "PIP_CONFIG_FILE": os.devnull,
-        "UV_CACHE_DIR": str(uv_cache),
-        "UV_DEFAULT_INDEX": index_url,
-        "UV_PYTHON_DOWNLOADS": "never",
-        "UV_NO_PROGRESS": "1",
-        "JUPYTER_ENVLOCK_CACHE_DIR": str(envlock_cache),
-    }
-    version = pyenv_version(pythons)
-    if version:
-        settings["PYENV_VERSION"] = version
-    return settings
-
-
-def apply_settings(mp: pytest.MonkeyPatch, settings: dict[str, str]) -> None:
-    for key in list(os.environ):
-        if key.startswith(SCRUBBED_PREFIXES) or key == "VIRTUAL_ENV":
-            mp.delenv(key)
-    for key, value in settings.items():
-        mp.setenv(key, value)
 
 
 def write_project(folder: Path, name: str, deps: tuple[str, ...] = ()) -> Path:
@@ -110,7 +73,7 @@ def kernel_world(
         local_index.url, uv_cache_dir, base / "envlock-cache", pyenv_pythons
     )
     with pytest.MonkeyPatch.context() as mp:
-        apply_settings(mp, settings)
+        isolate(mp, settings)
         operations.sync(project)
     yield KernelWorld(
         root=root, project=project, cache_dir=base / "envlock-cache", settings=settings
@@ -122,7 +85,7 @@ def kernel_env(
     kernel_world: KernelWorld, envlock_env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> KernelWorld:
     """`envlock_env`, but with the env cache that holds the shared project's env."""
-    apply_settings(monkeypatch, kernel_world.settings)
+    isolate(monkeypatch, kernel_world.settings)
     return kernel_world
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import jupyter_kernel_test
 import pytest
 from jupyter_client.manager import start_new_kernel
-from kernel_support import KernelWorld, apply_settings
+from kernel_support import KernelWorld
+from support.isolation import isolate
 
 from jupyter_envlock import cli
 
@@ -70,7 +71,7 @@ class TestProjectKernel(jupyter_kernel_test.KernelTests):
     ) -> Iterator[None]:
         prefix = tmp_path_factory.mktemp("conformance-prefix")
         with pytest.MonkeyPatch.context() as mp:
-            apply_settings(mp, kernel_world.settings)
+            isolate(mp, kernel_world.settings)
             install = ["kernels", "install", "--project", str(kernel_world.project)]
             assert cli.main([*install, "--prefix", str(prefix), "--quiet"]) == 0
             mp.setenv("JUPYTER_PATH", str(Path(prefix) / "share" / "jupyter"))

@@ -13,14 +13,13 @@ internet. Screenshots go to ``<repo>/test-artifacts/`` (names in ``SHOTS``).
 from __future__ import annotations
 
 import json
-import os
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.isolation import isolate, offline_settings
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 expect = playwright_sync.expect
@@ -36,7 +35,6 @@ ACTION_TIMEOUT = 60_000  # one add / remove / sync against the local index
 DRIFT_TIMEOUT = 15_000  # the panel polls every 3 s
 UI_TIMEOUT = 15_000
 
-SCRUBBED_PREFIXES = ("PIP_", "UV_", "JUPYTER_ENVLOCK_")
 
 # Records, from before the notebook opens, what the user could see change: toast texts and the
 # panel's state badge (a MutationObserver misses nothing, however fast a build is).
@@ -91,25 +89,8 @@ def offline_env(
     The lab server subprocess (and through it uv and the kernels) inherits these.
     """
     with pytest.MonkeyPatch.context() as mp:
-        for key in list(os.environ):
-            if key.startswith(SCRUBBED_PREFIXES) or key == "VIRTUAL_ENV":
-                mp.delenv(key)
-        settings = {
-            "PIP_CONFIG_FILE": os.devnull,
-            "UV_CACHE_DIR": str(uv_cache_dir),
-            "UV_DEFAULT_INDEX": local_index.url,
-            "UV_PYTHON_DOWNLOADS": "never",
-            "UV_NO_PROGRESS": "1",
-            "JUPYTER_ENVLOCK_CACHE_DIR": str(tmp_path_factory.mktemp("envlock-cache")),
-        }
-        # pyenv shims resolve only the versions PYENV_VERSION names; the running one first.
-        versions = [exe.parent.parent.name for exe in pyenv_pythons.values()]
-        current = f"{sys.version_info.major}.{sys.version_info.minor}."
-        versions.sort(key=lambda v: not v.startswith(current))
-        if versions:
-            settings["PYENV_VERSION"] = ":".join(versions)
-        for key, value in settings.items():
-            mp.setenv(key, value)
+        cache = tmp_path_factory.mktemp("envlock-cache")
+        isolate(mp, offline_settings(local_index.url, uv_cache_dir, cache, pyenv_pythons))
         yield
 
 

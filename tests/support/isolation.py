@@ -1,0 +1,58 @@
+"""The environment every offline test runs under: this machine's pip/uv settings scrubbed, the
+local index and the session's uv cache in their place (the machine's pip.conf and PIP_* point
+at folders of their own, see conftest)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+SCRUBBED_PREFIXES = ("PIP_", "UV_", "JUPYTER_ENVLOCK_")
+
+
+def pyenv_version(pythons: Mapping[str, Path]) -> str | None:
+    """PYENV_VERSION listing every pyenv Python, the one running the tests first.
+
+    The pyenv shims (``python3.10`` ...) only resolve for versions named in PYENV_VERSION; the
+    first one is also what a bare ``python3`` means (DESIGN.md).
+    """
+    versions = [exe.parent.parent.name for exe in pythons.values()]
+    if not versions:
+        return None
+    current = f"{sys.version_info.major}.{sys.version_info.minor}."
+    first = [v for v in versions if v.startswith(current)]
+    return ":".join(first + [v for v in versions if v not in first])
+
+
+def offline_settings(
+    index_url: str,
+    uv_cache_dir: Path,
+    envlock_cache: Path,
+    pythons: Mapping[str, Path] | None = None,
+) -> dict[str, str]:
+    """uv and pip see only the local index; envs go to `envlock_cache`."""
+    settings = {
+        "PIP_CONFIG_FILE": os.devnull,
+        "UV_CACHE_DIR": str(uv_cache_dir),
+        "UV_DEFAULT_INDEX": index_url,
+        "UV_PYTHON_DOWNLOADS": "never",
+        "UV_NO_PROGRESS": "1",
+        "JUPYTER_ENVLOCK_CACHE_DIR": str(envlock_cache),
+    }
+    version = pyenv_version(pythons or {})
+    if version:
+        settings["PYENV_VERSION"] = version
+    return settings
+
+
+def isolate(mp: pytest.MonkeyPatch, settings: Mapping[str, str]) -> None:
+    """Scrub this machine's pip/uv/envlock variables, then apply `settings`."""
+    for key in list(os.environ):
+        if key.startswith(SCRUBBED_PREFIXES) or key == "VIRTUAL_ENV":
+            mp.delenv(key)
+    for key, value in settings.items():
+        mp.setenv(key, value)
