@@ -1,24 +1,26 @@
 """The server extension: project kernels, build-progress events and the REST API.
 
-Enabled on install through `jupyter_server_config.d/jupyter_envlock.json`. The kernel spec manager
-has to be chosen at link time: `kernel_spec_manager_class` in a config.d file is silently ignored
-by jupyter_server 2, and the spec manager is built right after extensions are linked.
+Enabled on install through `jupyter_server_config.d/jupyter_envlock.json`. Every server-side
+setting is a trait of `EnvlockApp`, declared here once; the kernel spec manager and the handlers
+read them from here. The kernel spec manager has to be chosen at link time: the
+`kernel_spec_manager_class` of a config.d file is silently ignored by jupyter_server 2, and the
+spec manager is built right after extensions are linked.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Float, Int, List, Unicode
+from traitlets import Bool, Float, Instance, Int, List, Unicode
 
-from . import provisioner
 from ._version import __version__
-from .core.project import DEFAULT_IGNORED
+from .core.project import DEFAULT_IGNORED, DEFAULT_SCAN_DEPTH
+from .handlers import routes
 from .kernelspecs import EnvlockKernelSpecManager
+from .scan import ProjectScanner
 
 EVENT_SCHEMA = Path(__file__).resolve().parent / "events" / "env-build.yaml"
 
@@ -31,7 +33,7 @@ class EnvlockApp(ExtensionApp):
     version = __version__
 
     scan_depth = Int(
-        3,
+        DEFAULT_SCAN_DEPTH,
         help="""How many folder levels below the server root are searched for projects
         (folders holding a pyproject.toml). 0 looks at the root only.""",
     ).tag(config=True)
@@ -66,6 +68,8 @@ class EnvlockApp(ExtensionApp):
         run on the server's event loop.""",
     ).tag(config=True)
 
+    scanner = Instance(ProjectScanner, allow_none=True, help="The projects under the root.")
+
     def _link_jupyter_server_extension(self, serverapp: Any) -> None:
         super()._link_jupyter_server_extension(serverapp)
         log = serverapp.log  # a decision about the server's configuration: say it in its log
@@ -90,36 +94,30 @@ class EnvlockApp(ExtensionApp):
         serverapp.kernel_spec_manager_class = EnvlockKernelSpecManager
 
     def initialize_settings(self) -> None:
+        self.scanner = ProjectScanner(
+            self.serverapp.root_dir,
+            depth=self.scan_depth,
+            ignored=self.ignored_folders,
+            interval=self.rescan_interval,
+            log=self.log,
+        )
+        self.scanner.start()
         ksm = self.serverapp.kernel_spec_manager
         if isinstance(ksm, EnvlockKernelSpecManager):
-            ksm.root_dir = str(self.serverapp.root_dir)
-            ksm.scan_depth = self.scan_depth
-            ksm.ignored_folders = list(self.ignored_folders)
-            ksm.rescan_interval = self.rescan_interval
-            ksm.start()
+            ksm.scanner = self.scanner
             self.log.info(
                 "jupyter_envlock: project kernels under %s: %s",
-                ksm.root_dir,
-                ", ".join(sorted(ksm.projects())) or "none yet",
+                self.scanner.root,
+                ", ".join(sorted(self.scanner.kernels())) or "none yet",
             )
-        event_logger = self.serverapp.event_logger
-        event_logger.register_event_schema(EVENT_SCHEMA)
-
-        def emit(data: dict[str, Any]) -> None:
-            event_logger.emit(schema_id=provisioner.SCHEMA_ID, data=data)
-
-        provisioner.set_event_sink(emit)
+        # The provisioner emits through its kernel manager's event logger, which jupyter_server
+        # makes the server's: the schema is registered there.
+        self.serverapp.event_logger.register_event_schema(EVENT_SCHEMA)
 
     def initialize_handlers(self) -> None:
-        # The REST API lives in handlers.py; patterns are relative, ExtensionApp adds base_url.
-        if importlib.util.find_spec(f"{__package__}.handlers") is None:
-            return
-        from .handlers import routes
-
+        # Patterns are relative; ExtensionApp adds base_url.
         self.handlers.extend(routes())
 
     async def stop_extension(self) -> None:
-        provisioner.set_event_sink(None)
-        ksm = getattr(self.serverapp, "kernel_spec_manager", None)
-        if isinstance(ksm, EnvlockKernelSpecManager):
-            ksm.stop()
+        if self.scanner is not None:
+            self.scanner.stop()

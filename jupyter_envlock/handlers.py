@@ -17,28 +17,21 @@ from typing import Any, TypeVar
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
 from .core import operations
 from .core.errors import EnvlockError, OutsideRoot, ProjectNotFound
-from .core.project import (
-    DEFAULT_IGNORED,
-    LOCKFILE,
-    MANIFEST,
-    Project,
-    discover_projects,
-    find_project,
-)
+from .core.project import LOCKFILE, MANIFEST, Project, find_project
+from .scan import ProjectScanner, ScannedProject
 
 # A resource of our own, not "contents" or "kernels": POST edits files *and* installs packages
 # (which can run build backends, i.e. code), so a custom Authorizer must decide on it explicitly;
 # one that only knows the built-in resources then refuses it rather than granting it by analogy.
 AUTH_RESOURCE = "envlock"
 URL_PREFIX = "/jupyter-envlock"
-DEFAULT_DISCOVERY_DEPTH = 3
 MAX_ITEM_LENGTH = 1000
 MAX_ITEMS = 100
-EXTENSION_NAME = "jupyter_envlock"
 
 T = TypeVar("T")
 
@@ -151,8 +144,8 @@ def _group(body: dict) -> str | None:
 # --------------------------------------------------------------------------- handlers
 
 
-class EnvlockHandler(APIHandler):
-    """Base: root and settings lookup, thread offloading, and the one error-to-JSON mapping."""
+class EnvlockHandler(ExtensionHandlerMixin, APIHandler):
+    """Base: root and scanner lookup, thread offloading, and the one error-to-JSON mapping."""
 
     auth_resource = AUTH_RESOURCE
 
@@ -162,13 +155,11 @@ class EnvlockHandler(APIHandler):
         return os.path.expanduser(str(self.settings["server_root_dir"]))
 
     @property
-    def discovery(self) -> tuple[int, list[str]]:
-        """Depth and ignored folder names from EnvlockApp's traits, so the panel lists exactly
-        the projects that get kernels; defaults when the routes are mounted without the app."""
-        app = self.settings.get(EXTENSION_NAME)
-        depth = getattr(app, "scan_depth", DEFAULT_DISCOVERY_DEPTH)
-        ignored = getattr(app, "ignored_folders", sorted(DEFAULT_IGNORED))
-        return int(depth), list(ignored)
+    def scanner(self) -> ProjectScanner:
+        """The extension's project scanner, shared with the kernel spec manager."""
+        scanner = self.extensionapp.scanner  # type: ignore[attr-defined]
+        assert isinstance(scanner, ProjectScanner)
+        return scanner
 
     def project_at(self, rel: object) -> Project:
         """The project a client path names, confined to the root (403) and existing (404)."""
@@ -241,31 +232,31 @@ class ProjectsHandler(EnvlockHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        depth, ignored = self.discovery
-        projects = await self.off_loop(list_projects, self.root_dir, depth, ignored)
+        projects = await self.off_loop(list_projects, self.scanner)
         self.finish(json.dumps({"projects": projects}))
 
 
-def list_projects(root: str, depth: int, ignored: list[str]) -> list[dict[str, Any]]:
-    """One entry per project; a broken one says so in its own entry instead of failing the list."""
-    real_root = Path(os.path.realpath(root))
-    out = []
-    for project in discover_projects(real_root, depth, ignored):
-        entry: dict[str, Any] = {"path": relative_path(real_root, project.root)}
-        try:
-            entry["name"] = project.name
-            entry["kernel_name"] = project.kernel_name
-            entry["state"] = operations.status(project).state
-        except EnvlockError as e:
-            entry.setdefault("name", project.root.name)
-            entry.setdefault("kernel_name", None)
-            entry.update(state="error", message=e.message)
-        except Exception as e:  # one bad project must not hide the others
-            entry.setdefault("name", project.root.name)
-            entry.setdefault("kernel_name", None)
-            entry.update(state="error", message=f"{type(e).__name__}: {e}")
-        out.append(entry)
-    return out
+def list_projects(scanner: ProjectScanner) -> list[dict[str, Any]]:
+    """One entry per project, from a fresh scan of the shared scanner (so a folder made a moment
+    ago is listed, and gets its kernel spec too); a broken project says so in its own entry
+    instead of failing the list."""
+    scanner.refresh()
+    return [_project_entry(project) for project in scanner.snapshot().projects]
+
+
+def _project_entry(scanned: ScannedProject) -> dict[str, Any]:
+    rel = "" if scanned.relative == "." else scanned.relative
+    entry: dict[str, Any] = {"path": rel, "name": scanned.name, "kernel_name": scanned.kernel_name}
+    if scanned.kernel_name is None:
+        entry.update(state="error", message=scanned.error)
+        return entry
+    try:
+        entry["state"] = operations.status(scanned.root).state
+    except EnvlockError as e:
+        entry.update(state="error", message=e.message)
+    except Exception as e:  # one bad project must not hide the others
+        entry.update(state="error", message=f"{type(e).__name__}: {e}")
+    return entry
 
 
 def status_and_dependencies(project: Project) -> dict[str, Any]:

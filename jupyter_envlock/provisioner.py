@@ -12,63 +12,22 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
-from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from jupyter_client.provisioning import LocalProvisioner
 from tornado.web import HTTPError
-from traitlets import Unicode
+from traitlets import Enum, Unicode
 
 from .core import operations
 from .core.environment import python_in
 from .core.errors import EnvlockError
 from .core.progress import ProgressEvent
-from .core.project import LOCKFILE
+from .core.pyproject import StalePolicy
+from .kernel_launch import kernel_command, kernel_environment
 
 SCHEMA_ID = "https://jupyter-envlock.readthedocs.io/events/env-build/v1"
-BOOTSTRAP = Path(__file__).resolve().parent / "kernel_side" / "bootstrap.py"
 _MAX_DETAILS = 4000
-
-EventSink = Callable[[dict[str, Any]], None]
-_event_sink: EventSink | None = None
-
-
-def set_event_sink(sink: EventSink | None) -> None:
-    """Where build events go: the server extension sets its event logger's emit here.
-
-    Called on the event loop thread only (the provisioner hops threads before calling it)."""
-    global _event_sink
-    _event_sink = sink
-
-
-def kernel_command(python: Path | str, connection_file: str) -> list[str]:
-    """ipykernel in the project env, through the bootstrap that loads the %dep magics."""
-    return [str(python), str(BOOTSTRAP), "-f", connection_file]
-
-
-def kernel_environment(
-    base: Mapping[str, str], env_dir: Path, project_root: Path
-) -> dict[str, str]:
-    """The kernel's environment: the project env first on PATH and as VIRTUAL_ENV, so `!pip` and
-    `!python` reach it; the server's PYTHONPATH kept out of it (it would import the server's
-    packages into the project) but passed along for the magics' calls back into the server."""
-    env = dict(base)
-    server_pythonpath = env.pop("PYTHONPATH", None)
-    env.pop("PYTHONHOME", None)
-    env.pop("PYTHONEXECUTABLE", None)
-    env.pop("__PYVENV_LAUNCHER__", None)
-    if server_pythonpath:
-        env["JUPYTER_ENVLOCK_SERVER_PYTHONPATH"] = server_pythonpath
-    else:
-        env.pop("JUPYTER_ENVLOCK_SERVER_PYTHONPATH", None)
-    bin_dir = env_dir / ("Scripts" if os.name == "nt" else "bin")
-    env["VIRTUAL_ENV"] = str(env_dir)
-    env["PATH"] = os.pathsep.join(p for p in (str(bin_dir), env.get("PATH", "")) if p)
-    env["JUPYTER_ENVLOCK_PROJECT"] = str(project_root)
-    env["JUPYTER_ENVLOCK_SERVER_PYTHON"] = sys.executable
-    return env
 
 
 def error_message(error: EnvlockError) -> str:
@@ -80,11 +39,16 @@ def error_message(error: EnvlockError) -> str:
 
 
 class _Reporter:
-    """Sends progress as server events from any thread, in order, on the event loop."""
+    """Sends progress as server events from any thread, in order, on the event loop, to the
+    kernel manager's event logger (jupyter_server gives it the server's; headless kernel managers
+    have none, and then progress only goes to the log)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, base: dict[str, Any], log: Any) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, base: dict[str, Any], sink: Any, log: Any
+    ) -> None:
         self.loop = loop
         self.base = base
+        self.sink = sink
         self.log = log
         self.phase = "check"
 
@@ -115,11 +79,10 @@ class _Reporter:
         self.emit(event.phase, event.message, done=event.done, total=event.total)
 
     def _deliver(self, data: dict[str, Any]) -> None:
-        sink = _event_sink
-        if sink is None:
+        if self.sink is None:
             return
         try:
-            sink(data)
+            self.sink.emit(schema_id=SCHEMA_ID, data=data)
         except Exception:  # an event must never break a kernel start
             self.log.warning("jupyter_envlock: could not emit a build event", exc_info=True)
 
@@ -131,7 +94,8 @@ class EnvlockProvisioner(LocalProvisioner):
         help="The project folder (holding pyproject.toml) whose env runs this kernel."
     ).tag(config=True)
 
-    on_stale_lock = Unicode(
+    on_stale_lock = Enum(
+        ["", "relock", "error"],
         "",
         help='"relock" or "error" when pyproject.toml changed since pylock.toml; empty: the '
         "project's [tool.envlock] on-stale-lock setting (default relock).",
@@ -154,10 +118,11 @@ class EnvlockProvisioner(LocalProvisioner):
         a readable message (a plain exception shows as "Unhandled error" in JupyterLab)."""
         if not self.project_path:
             raise HTTPError(500, "This envlock kernel spec names no project (project_path).")
-        reporter = _Reporter(asyncio.get_running_loop(), self._event_base(), self.log)
+        sink = getattr(self.parent, "event_logger", None)
+        reporter = _Reporter(asyncio.get_running_loop(), self._event_base(), sink, self.log)
         reporter.emit("check", "Checking the project environment")
-        had_lock = (Path(self.project_path) / LOCKFILE).exists()
-        stale = self.on_stale_lock or None
+        stale: StalePolicy | None = self.on_stale_lock or None  # type: ignore[assignment]
+        had_lock = _has_lock(self.project_path)
         try:
             report = await asyncio.to_thread(
                 operations.sync, self.project_path, reporter.progress, stale
@@ -187,7 +152,7 @@ class EnvlockProvisioner(LocalProvisioner):
         assert report.sync is not None
         self._project_root = report.project.root
         reporter.emit("done", "Up to date" if report.sync.noop else "Environment ready", "success")
-        return report.sync.env.path
+        return report.sync.path
 
     async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
         self._env_dir = await self.sync_environment()
@@ -207,3 +172,12 @@ class EnvlockProvisioner(LocalProvisioner):
             updated = kernel_environment(env, self._env_dir, root)
             env.clear()
             env.update(updated)
+
+
+def _has_lock(project_path: str) -> bool:
+    """Whether the project had a lock before this start (to say "locked" or "re-locked")."""
+    try:
+        owner = operations.manager(project_path)
+    except EnvlockError:
+        return False
+    return owner.lock_path.exists()

@@ -1,20 +1,22 @@
-"""`python -m jupyter_envlock.worker`: the CLI kept warm for one kernel's %dep magics.
+"""`python -m jupyter_envlock.worker`: the server side of one kernel's %dep magics, kept warm.
 
-Starting the server's Python and importing the CLI costs ~170 ms, paid by every %dep command when
-each one is a new process. A project kernel instead starts this worker once and sends it command
-lines, one JSON request per line on stdin:
+Starting the server's Python and importing envlock costs ~170 ms, paid by every %dep command when
+each one is a new process. A project kernel instead starts this worker once (in the server's
+Python, with the kernel's environment: `JUPYTER_ENVLOCK_PROJECT` names the kernel's project) and
+sends it magic lines, one JSON request per line on stdin:
 
-    {"argv": ["add", "--project", "/p", "--json", "--", "tinyd"]}
+    {"line": "add pandas 'scikit-learn>=1.5'"}
 
-Each runs in this process through the CLI's own path (`cli.execute`: same parser, same error
-mapping and exit codes, same JSON document). Progress comes back as `{"progress": "LINE"}` lines,
-then one `{"result": DOCUMENT, "exit_code": N}` line. Requests are handled one at a time, in order.
+Each is answered by `cli.magic.answer` (the CLI's parser, handlers and error mapping). Progress
+comes back as `{"progress": {...event...}, "line": "TEXT"}` lines, then one
+`{"result": DOCUMENT, "exit_code": N, "text": TEXT, "html": HTML-or-null}` line. Requests are
+handled one at a time, in order; the worker exits on stdin EOF (so it ends with its kernel, and a
+kernel that cannot keep a worker runs one per command: a request, then EOF).
 
-The worker exits on stdin EOF, so it ends with the kernel that holds the other end of the pipe.
-Nothing kills it silently: an unexpected exception becomes an error document (exit code 1), a
-misused command line one with exit code 2. Only the protocol is written on stdout: whatever else
-would reach it (a stray print, a child process) goes to stderr instead. SIGINT interrupts the
-running request (the kernel forwards a user's interrupt) and is ignored between requests.
+Nothing kills it silently: an unexpected exception becomes an error answer (exit code 1). Only
+the protocol is written on stdout: whatever else would reach it (a stray print, a child process)
+goes to stderr instead. SIGINT interrupts the running request (the kernel forwards a user's
+interrupt) and is ignored between requests.
 """
 
 from __future__ import annotations
@@ -28,21 +30,19 @@ import sys
 import traceback
 from typing import IO, Any
 
-from . import cli
+from .cli import Outcome, error_outcome, progress_line
 from .core.errors import EnvlockError, UserError
 from .core.progress import ProgressEvent
-
-# What a kernel may ask for. `kernels run` would replace this process with a kernel; the rest of
-# `kernels` manages kernel specs, nothing a project kernel does.
-COMMANDS = frozenset({"add", "remove", "lock", "sync", "status", "list", "python", "export"})
+from .kernel_launch import ENV_PROJECT
 
 
 class Worker:
-    """Serves requests from `requests` (binary lines) and answers on `channel` (binary)."""
+    """Serves requests from `requests` (binary lines) for `project`, answering on `channel`."""
 
-    def __init__(self, requests: IO[bytes], channel: IO[bytes]) -> None:
+    def __init__(self, requests: IO[bytes], channel: IO[bytes], project: str) -> None:
         self.requests = requests
         self.channel = channel
+        self.project = project
         self.busy = False
 
     def send(self, message: dict[str, Any]) -> None:
@@ -63,42 +63,38 @@ class Worker:
                 return 0  # EOF: the kernel is gone (or done with us)
             if not line.strip():
                 continue
-            code, document = self.answer(line)
+            outcome = self.answer(line)
+            message = _as_message(outcome)
             try:
-                json.dumps(document)
+                json.dumps(message)
             except (TypeError, ValueError) as e:  # a bug, but an answer all the same
                 error = EnvlockError(f"jupyter_envlock answered what is not JSON: {e}")
-                code, document = error.exit_code, {"error": error.to_dict()}
+                message = _as_message(error_outcome(error, False))
             try:
-                self.send({"result": document, "exit_code": code})
+                self.send(message)
             except (BrokenPipeError, ValueError):  # nobody is listening any more
                 return 0
 
-    def answer(self, line: bytes) -> tuple[int, object]:
-        """(exit code, JSON document) for one request line; never raises."""
+    def answer(self, raw: bytes) -> Outcome:
+        """The outcome of one request line; never raises."""
+        from .cli import magic
+
         captured = io.StringIO()
         try:
             self.busy = True  # first thing in the try: an interrupt from here on is answered
-            argv = _argv(line)
+            line = _line(raw)
             with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
-                outcome = cli.execute(argv, self.progress)
-            return outcome.exit_code, outcome.document
+                return magic.answer(line, self.project, self.progress)
         except EnvlockError as e:  # a request this worker does not serve
-            return e.exit_code, {"error": e.to_dict()}
-        except SystemExit as e:  # argparse's misuse message (or --help, --version)
-            said = captured.getvalue().strip()
-            captured.truncate(0)  # said in the answer, not stray
-            if e.code in (0, None):
-                return 0, {"output": said}
-            error = UserError(said.splitlines()[-1] if said else "invalid command line", said)
-            return error.exit_code, {"error": error.to_dict()}
+            return error_outcome(e, False)
         except KeyboardInterrupt:  # outside the command's own handling (parsing, say)
-            return 130, {"error": {"type": "Interrupted", "message": "interrupted", "details": ""}}
+            error = {"type": "Interrupted", "message": "interrupted", "details": ""}
+            return Outcome(130, {"error": error}, "interrupted", False)
         except Exception as e:
-            error = EnvlockError(
+            failure = EnvlockError(
                 f"jupyter_envlock failed unexpectedly: {e!r}", traceback.format_exc()
             )
-            return error.exit_code, {"error": error.to_dict()}
+            return error_outcome(failure, False)
         finally:
             self.busy = False
             stray = captured.getvalue()
@@ -108,32 +104,41 @@ class Worker:
 
     def progress(self, event: ProgressEvent) -> None:
         try:
-            self.send({"progress": cli.progress_line(event)})
+            self.send({"progress": event.to_dict(), "line": progress_line(event)})
         except (BrokenPipeError, ValueError):
             pass  # the kernel is gone; the command finishes (or rolls back) on its own
 
 
-def _argv(line: bytes) -> list[str]:
+def _as_message(outcome: Outcome) -> dict[str, Any]:
+    return {
+        "result": outcome.document,
+        "exit_code": outcome.exit_code,
+        "text": outcome.text,
+        "html": outcome.html,
+    }
+
+
+def _line(raw: bytes) -> str:
     try:
-        request = json.loads(line)
+        request = json.loads(raw)
     except ValueError as e:
         raise UserError(f"Not a JSON request: {e}") from None
-    argv = request.get("argv") if isinstance(request, dict) else None
-    if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
-        raise UserError('A request is {"argv": ["COMMAND", ...]} with a non-empty list of strings.')
-    if argv[0] not in COMMANDS:
-        raise UserError(
-            f"The worker does not run {argv[0]!r}; it runs: {', '.join(sorted(COMMANDS))}."
-        )
-    return argv
+    line = request.get("line") if isinstance(request, dict) else None
+    if not isinstance(line, str):
+        raise UserError('A request is {"line": "%dep words"} with a string.')
+    return line
 
 
 def main() -> int:
+    project = os.environ.get(ENV_PROJECT)
+    if not project:
+        print(f"jupyter_envlock.worker: {ENV_PROJECT} names no project", file=sys.stderr)
+        return 2
     # The protocol gets a private copy of stdout; fd 1 itself now leads to stderr.
     channel = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0)
     sys.stdout.flush()
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    worker = Worker(sys.stdin.buffer, channel)
+    worker = Worker(sys.stdin.buffer, channel, project)
     signal.signal(signal.SIGINT, worker.on_sigint)
     return worker.serve()
 

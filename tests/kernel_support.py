@@ -42,7 +42,7 @@ class KernelWorld:
     def env_dir(self) -> Path:
         report = operations.sync(self.project)
         assert report.sync is not None
-        return report.sync.env.path
+        return report.sync.path
 
 
 def write_project(folder: Path, name: str, deps: tuple[str, ...] = ()) -> Path:

@@ -15,9 +15,10 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_events import EventLogger
 from traitlets.config import Config
 
-from jupyter_envlock import cli, provisioner
+from jupyter_envlock import cli, kernel_launch, provisioner
 from jupyter_envlock.app import EVENT_SCHEMA, EnvlockApp
 from jupyter_envlock.kernelspecs import KERNEL_SIDE, EnvlockKernelSpecManager
+from jupyter_envlock.scan import ProjectScanner
 
 
 def project(folder: Path, name: str, extra: str = "") -> Path:
@@ -46,10 +47,17 @@ def tree(tmp_path: Path) -> Path:
     return root
 
 
+def spec_manager(
+    root: Path, interval: float = 3600, log: logging.Logger | None = None
+) -> EnvlockKernelSpecManager:
+    """The spec manager as the server extension sets it up: with a scanner of `root`."""
+    return EnvlockKernelSpecManager(scanner=ProjectScanner(root, interval=interval, log=log))
+
+
 @pytest.fixture
 def ksm(tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> EnvlockKernelSpecManager:
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
-    manager = EnvlockKernelSpecManager(root_dir=str(tree), rescan_interval=3600)
+    manager = spec_manager(tree)
     yield manager
     manager.stop()
 
@@ -83,10 +91,9 @@ def test_spec_content(ksm: EnvlockKernelSpecManager, tree: Path):
 
 
 def test_duplicates_and_broken_manifests_warn_once(tree: Path, caplog: pytest.LogCaptureFixture):
-    manager = EnvlockKernelSpecManager(root_dir=str(tree), rescan_interval=3600)
-    manager.log = logging.getLogger("ksm-test")
+    manager = spec_manager(tree, log=logging.getLogger("ksm-test"))
     with caplog.at_level(logging.WARNING, logger="ksm-test"):
-        manager.start()
+        manager.scanner.start()
         manager.refresh()
         manager.refresh()
     manager.stop()
@@ -96,10 +103,10 @@ def test_duplicates_and_broken_manifests_warn_once(tree: Path, caplog: pytest.Lo
 
 
 def test_lookups_read_the_cache_and_never_scan(ksm: EnvlockKernelSpecManager, monkeypatch):
-    ksm.start()
+    ksm.scanner.start()
     scans = []
-    real_scan = ksm.scan
-    monkeypatch.setattr(ksm, "scan", lambda: scans.append(1) or real_scan())
+    real_scan = ksm.scanner.scan
+    monkeypatch.setattr(ksm.scanner, "scan", lambda: scans.append(1) or real_scan())
     started = time.perf_counter()
     for _ in range(200):
         ksm.get_kernel_spec("envlock-churn")
@@ -110,9 +117,9 @@ def test_lookups_read_the_cache_and_never_scan(ksm: EnvlockKernelSpecManager, mo
 
 
 def test_new_project_appears_in_the_background(tree: Path):
-    manager = EnvlockKernelSpecManager(root_dir=str(tree), rescan_interval=0.05)
+    manager = spec_manager(tree, interval=0.05)
     try:
-        manager.start()
+        manager.scanner.start()
         project(tree / "later", "later")
         deadline = time.monotonic() + 5
         while "envlock-later" not in manager.find_kernel_specs():
@@ -128,7 +135,7 @@ def test_new_project_appears_in_the_background(tree: Path):
 
 
 def test_unknown_envlock_name_wakes_the_scanner(ksm: EnvlockKernelSpecManager, tree: Path):
-    ksm.start()
+    ksm.scanner.start()
     project(tree / "brand-new", "brand-new")
     spec = ksm.get_kernel_spec("envlock-brand-new")  # rescan_interval is an hour
     assert spec.metadata["envlock"]["project"] == "brand-new"
@@ -185,7 +192,7 @@ def test_event_schema_registers_and_validates():
 
 
 def test_kernel_environment_points_at_the_project_env(tmp_path: Path):
-    env = provisioner.kernel_environment(
+    env = kernel_launch.kernel_environment(
         {"PATH": "/usr/bin", "PYTHONPATH": "/server/src", "PYTHONHOME": "/x", "HOME": "/h"},
         tmp_path / "env",
         tmp_path / "proj",
@@ -196,7 +203,8 @@ def test_kernel_environment_points_at_the_project_env(tmp_path: Path):
     assert env["JUPYTER_ENVLOCK_SERVER_PYTHONPATH"] == "/server/src"
     assert env["JUPYTER_ENVLOCK_PROJECT"] == str(tmp_path / "proj")
     assert env["HOME"] == "/h"
-    assert Path(env["JUPYTER_ENVLOCK_SERVER_PYTHON"]).exists()
+    server = json.loads(env["JUPYTER_ENVLOCK_SERVER_COMMAND"])
+    assert Path(server[0]).exists() and server[-1] == "jupyter_envlock.worker"
 
 
 # ------------------------------------------------------------------ kernels install/list/prune

@@ -15,7 +15,8 @@ import tomllib
 from kernel_support import KernelWorld, copy_project, execute, open_kernel, value
 from traitlets.config import Config
 
-from jupyter_envlock.kernel_side import envlock_magics
+from jupyter_envlock.cli import render
+from jupyter_envlock.kernel_side.envlock_kernel import imports, pip_guard
 
 
 @pytest.fixture
@@ -48,14 +49,14 @@ def own_project(world: KernelWorld, serverapp: Any, name: str) -> tuple[Path, st
 
 
 def test_pip_warning_suggests_the_recording_command():
-    warning = envlock_magics.pip_warning(
+    warning = pip_guard.pip_warning(
         "install -U --index-url http://x 'scikit-learn>=1.5' tinyd"
     )
     assert "not recorded" in warning
     assert "%dep add 'scikit-learn>=1.5' tinyd" in warning
-    assert "%dep remove tinyd" in envlock_magics.pip_warning("uninstall -y tinyd")
-    assert envlock_magics.pip_warning("list") is None
-    assert envlock_magics.pip_warning("install -r requirements.txt").endswith("sync may remove it.")
+    assert "%dep remove tinyd" in pip_guard.pip_warning("uninstall -y tinyd")
+    assert pip_guard.pip_warning("list") is None
+    assert pip_guard.pip_warning("install -r requirements.txt").endswith("sync may remove it.")
 
 
 def test_loaded_modules_names_changed_and_removed_imports():
@@ -65,23 +66,31 @@ def test_loaded_modules_names_changed_and_removed_imports():
         {"name": "Other.Pkg", "kind": "upgraded", "old": "1", "new": "2"},
     ]
     before = {"json-thing": {"json"}, "other-pkg": {"not_imported_module_xyz"}}
-    stale = envlock_magics.loaded_modules(changes, before, {})
+    stale = imports.stale_imports(changes, before, {})
     assert stale == [("json-thing", "removed", ["json"])]
 
 
 def test_change_table_has_text_and_html():
     report = {
-        "edits": [{"kind": "added", "old": None, "new": "tinyd"}],
+        "edits": [{"name": "tinyd", "kind": "added", "old": None, "new": "tinyd"}],
         "changes": [
             {"name": "tinyd", "old": None, "new": "1.1.0", "kind": "added"},
             {"name": "x<y", "old": "1", "new": "2", "kind": "upgraded"},
         ],
-        "env": {"noop": False, "installed": ["tinyd==1.1.0"], "removed": [], "python": "3.11.7"},
+        "relocked": False,
+        "env": {
+            "noop": False,
+            "installed": ["tinyd==1.1.0"],
+            "removed": [],
+            "python": "3.11.7",
+            "path": "/env",
+        },
     }
-    text, markup = envlock_magics.render_changes(report)
+    shown = render.changes(report)  # type: ignore[arg-type]
+    text, markup = shown.text, shown.html
     assert "pyproject.toml: + tinyd" in text
-    assert "+  tinyd" in text and "1.1.0" in text
-    assert "<table" in markup and "x&lt;y" in markup
+    assert "+ tinyd 1.1.0" in text
+    assert markup is not None and "<table" in markup and "x&lt;y" in markup
 
 
 # ------------------------------------------------------------------ in a kernel

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from jupyter_envlock.core.errors import ManifestError, NotADependency, RequirementError
-from jupyter_envlock.core.manifest import Manifest, parse_requirement
+from jupyter_envlock.core.manifest import Manifest
+from jupyter_envlock.core.requirements import parse_requirement
 
 STYLES = {
     "multiline-comments": (
@@ -70,9 +71,9 @@ def test_names_match_after_normalization(tmp_path):
     m = load(tmp_path, b'[project]\nname = "x"\ndependencies = ["Mixed_Case.Name>=0.1"]\n')
     edit = m.add(parse_requirement("mixed-case-name>=0.2"))
     assert edit.kind == "replaced"
-    assert m.requirements()[None] == ["mixed-case-name>=0.2"]
+    assert m.pyproject.requirements()[None] == ["mixed-case-name>=0.2"]
     m.remove("MIXED.case_name")
-    assert m.requirements()[None] == []
+    assert m.pyproject.requirements()[None] == []
 
 
 def test_same_requirement_is_unchanged(tmp_path):
@@ -84,7 +85,7 @@ def test_same_requirement_is_unchanged(tmp_path):
 def test_group_is_created_when_missing(tmp_path):
     m = load(tmp_path, STYLES["inline"])
     m.add(parse_requirement("pytest"), "dev")
-    assert m.requirements()["dev"] == ["pytest"]
+    assert m.pyproject.requirements()["dev"] == ["pytest"]
     assert m.dumps().startswith(STYLES["inline"])
 
 
@@ -92,9 +93,9 @@ def test_new_manifest_is_minimal_and_valid(tmp_path):
     m = Manifest.new(tmp_path / "pyproject.toml", "My Notebooks")
     m.add(parse_requirement("tinya"))
     again = Manifest.from_bytes(m.path, m.dumps())
-    assert again.name == "My-Notebooks"
-    assert again.requirements()[None] == ["tinya"]
-    assert again.requires_python == ">=3.10"
+    assert again.pyproject.name == "My-Notebooks"
+    assert again.pyproject.requirements()[None] == ["tinya"]
+    assert again.pyproject.requires_python == ">=3.10"
 
 
 @pytest.mark.parametrize(

@@ -24,8 +24,9 @@ from support.index import IndexServer, _Handler, _HTTPServer
 
 from jupyter_envlock.core import environment, operations
 from jupyter_envlock.core.lockfile import Lock
-from jupyter_envlock.core.manifest import Manifest, parse_requirement
+from jupyter_envlock.core.manifest import Manifest
 from jupyter_envlock.core.project import find_project
+from jupyter_envlock.core.requirements import parse_requirement
 
 pytestmark = pytest.mark.slow
 
@@ -95,7 +96,7 @@ def assert_consistent(root: Path, manifests: tuple[bytes, ...]) -> None:
     lock = Lock.load(root / "pylock.toml")  # packaging.pylock validation, every file hashed
     direct = {
         parse_requirement(r).name
-        for reqs in Manifest.from_bytes(root / "pyproject.toml", manifest).requirements().values()
+        for reqs in Manifest.from_bytes(root / "pyproject.toml", manifest).pyproject.requirements().values()
         for r in reqs
     }
     locked = lock.versions()
@@ -126,7 +127,7 @@ def shared(scrubbed_env, tmp_path_factory) -> Shared:
         HEADER.format(name="killed") + 'dependencies = [\n    "tinyb",\n]\n'
     )
     report = operations.sync(root)
-    return Shared(root, report.sync.env.path)
+    return Shared(root, report.sync.path)
 
 
 def next_edit(root: Path) -> tuple[list[str], bytes, bytes]:

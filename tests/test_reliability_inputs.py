@@ -25,7 +25,6 @@ import pytest
 from jupyter_envlock import cli
 from jupyter_envlock.core import environment, operations
 from jupyter_envlock.core.errors import (
-    EngineError,
     EnvlockError,
     LockfileError,
     ManifestError,
@@ -34,8 +33,10 @@ from jupyter_envlock.core.errors import (
     RequirementError,
     ResolutionError,
     StaleLockError,
+    ToolError,
 )
 from jupyter_envlock.core.lockfile import Lock
+from jupyter_envlock.core.progress import no_progress
 
 pytestmark = pytest.mark.slow
 
@@ -78,7 +79,7 @@ def victim_project(scrubbed_env, local_index, tmp_path_factory) -> Victim:
         root=root,
         manifest=(root / "pyproject.toml").read_bytes(),
         lock=(root / "pylock.toml").read_bytes(),
-        env=report.sync.env.path,
+        env=report.sync.path,
         next_manifest=(later / "pyproject.toml").read_bytes(),
         next_lock=(later / "pylock.toml").read_bytes(),
     )
@@ -251,10 +252,10 @@ BAD_REQUIREMENTS = [
     Bad(
         "unreachable-direct-url",
         ("add", "tinyd @ http://127.0.0.1:9/tinyd-1.1.0-py3-none-any.whl"),
-        EngineError,
+        ToolError,
         "could not reach",
     ),
-    Bad("wheel-gone-from-index", ("add", "tinygone"), EngineError, "could not reach|failed"),
+    Bad("wheel-gone-from-index", ("add", "tinygone"), ToolError, "could not reach|failed"),
     Bad("group-path", ("add", "--group", "../x", "tinyd"), ManifestError, "group name"),
     Bad("group-space", ("add", "--group", "a b", "tinyd"), ManifestError, "group name"),
     Bad("remove-shell", ("remove", "$(id)"), NotADependency, "not a direct dependency"),
@@ -463,7 +464,7 @@ BAD_LOCKS = [
     Bad(
         "tampered-hash",
         ("sync",),
-        EngineError,
+        ToolError,
         "hash mismatch",
         _next_manifest,
         _lock_edit(_tamper_hash, nxt=True),
@@ -472,7 +473,7 @@ BAD_LOCKS = [
     Bad(
         "url-elsewhere",
         ("sync",),
-        EngineError,
+        ToolError,
         "could not reach",
         _next_manifest,
         _lock_edit(_move_url("http://127.0.0.1:9/elsewhere/"), nxt=True),
@@ -494,7 +495,7 @@ BAD_LOCKS = [
     Bad(
         "lock-requires-python-excludes-env",
         ("sync",),
-        EngineError,
+        ToolError,
         "requires-python|Python requirement",
         _next_manifest,
         _lock_edit(
@@ -543,7 +544,7 @@ def test_bad_input_is_a_clear_error_and_changes_nothing(victim: Victim, case: Ba
 
     args = cli.build_parser().parse_args(with_project(case, victim.root))
     with pytest.raises(EnvlockError) as info:
-        cli.run(args)
+        cli.dispatch(args, no_progress)
     error = info.value
     assert isinstance(error, case.error), f"{type(error).__name__}: {error.message}"
     text = error.message + ("\n" + error.details if case.in_details else "")
@@ -585,7 +586,10 @@ def test_relock_replaces_a_merge_conflicted_lock(victim: Victim, argv: tuple[str
     """After a bad merge, `lock` (or an `add`) is how a user gets a valid lock back: the broken
     file must not be handed to uv as the previous lock's preferences."""
     (victim.root / "pylock.toml").write_bytes(_lock_edit(_merge_conflict)(victim))
-    cli.run(cli.build_parser().parse_args([argv[0], "--project", str(victim.root), *argv[1:]]))
+    cli.dispatch(
+        cli.build_parser().parse_args([argv[0], "--project", str(victim.root), *argv[1:]]),
+        no_progress,
+    )
     assert Lock.load(victim.root / "pylock.toml").versions()["tinyb"] == "1.0.0"
     assert operations.status(victim.root).lock == "in-sync"
 

@@ -22,7 +22,8 @@ from packaging.utils import canonicalize_name
 from jupyter_envlock.core import environment, operations
 from jupyter_envlock.core.errors import EnvlockError
 from jupyter_envlock.core.lockfile import Lock
-from jupyter_envlock.core.manifest import Manifest, parse_requirement
+from jupyter_envlock.core.manifest import Manifest
+from jupyter_envlock.core.requirements import parse_requirement
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +71,7 @@ def assert_recorded(root: Path, expected: dict[str | None, set[str]]) -> None:
     manifest = Manifest.load(root / "pyproject.toml")
     found = {
         group: {canonicalize_name(parse_requirement(r).name) for r in reqs}
-        for group, reqs in manifest.requirements().items()
+        for group, reqs in manifest.pyproject.requirements().items()
         if reqs or group is None
     }
     assert found == {None: set(), **expected}
@@ -127,7 +128,7 @@ def test_concurrent_adds_of_one_name_leave_one_entry(scrubbed_env, tmp_path):
     specs = ["tinya>=1", "tinya<2", "tinya==1.1.0"]
     assert_all_succeeded(race(*(["add", "--project", str(root), s] for s in specs)))
     manifest = Manifest.load(root / "pyproject.toml")
-    entries = manifest.requirements()[None]
+    entries = manifest.pyproject.requirements()[None]
     assert len(entries) == 1 and entries[0] in {str(parse_requirement(s)) for s in specs}
     assert_recorded(root, {None: {"tinya"}})
 

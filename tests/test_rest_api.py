@@ -21,7 +21,7 @@ import tomllib
 from traitlets.config import Config
 
 from jupyter_envlock.core import environment, operations
-from jupyter_envlock.core.errors import EngineError
+from jupyter_envlock.core.errors import ToolError
 from jupyter_envlock.core.project import find_project
 
 pytestmark = pytest.mark.slow
@@ -419,13 +419,13 @@ async def test_engine_error_keeps_its_status_and_details(api, root, make_project
     make_project(name="p", folder=root / "p")
 
     def fail(path: Any, **kwargs: Any) -> None:
-        raise EngineError("uv failed to reach the index", "error: connection refused")
+        raise ToolError("uv failed to reach the index", "error: connection refused")
 
     monkeypatch.setattr(operations, "sync", fail)
     code, body = await api.post("sync", {"path": "p"})
     assert code == 500
     assert body["error"] == {
-        "type": "EngineError",
+        "type": "ToolError",
         "message": "uv failed to reach the index",
         "details": "error: connection refused",
     }

@@ -4,8 +4,7 @@ Alone: it answers as the CLI does (same JSON documents, same exit codes), keeps 
 and interrupts, and exits on EOF. In a kernel: started after the first cell (never during kernel
 start), one process for consecutive commands, replaced when it is killed, gone with the kernel.
 
-`ENVLOCK_BENCH=1` also runs a measurement: median of 7 `%dep add` (a newly published package each
-time) through a real kernel next to 7 `uv add` on the same local index, printed to the terminal.
+The speed of `%dep add` next to `uv add` is measured in benchmarks/bench.py, not here.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ import json
 import os
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -36,6 +34,8 @@ from kernel_support import (
 from traitlets.config import Config
 
 from jupyter_envlock import cli, worker
+from jupyter_envlock.cli.commands import Result
+from jupyter_envlock.kernel_launch import server_python
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -54,17 +54,19 @@ def jp_root_dir(kernel_world: KernelWorld) -> Path:
 
 
 class WorkerProcess:
-    """`python -m jupyter_envlock.worker` as the magic starts it, spoken to line by line."""
+    """`python -m jupyter_envlock.worker` as a kernel starts it (its project in the environment),
+    spoken to line by line."""
 
-    def __init__(self, cwd: Path) -> None:
+    def __init__(self, project: Path) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+        env["JUPYTER_ENVLOCK_PROJECT"] = str(project)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyter_envlock.worker"],
+            server_python("jupyter_envlock.worker"),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            cwd=cwd,
+            cwd=project,
             env=env,
         )
 
@@ -73,9 +75,9 @@ class WorkerProcess:
         self.proc.stdin.write(raw)
         self.proc.stdin.flush()
 
-    def request(self, *argv: str) -> tuple[list[str], Any, int]:
-        """(progress lines, result document, exit code)."""
-        self.send(json.dumps({"argv": list(argv)}).encode() + b"\n")
+    def request(self, line: str) -> tuple[list[str], Any, int]:
+        """(progress lines, result document, exit code) of one %dep line."""
+        self.send(json.dumps({"line": line}).encode() + b"\n")
         return self.answer()
 
     def answer(self) -> tuple[list[str], Any, int]:
@@ -86,9 +88,10 @@ class WorkerProcess:
             assert line, f"worker ended: {self.proc.stderr.read().decode()}"  # type: ignore[union-attr]
             message = json.loads(line)
             if "progress" in message:
-                progress.append(message["progress"])
+                assert message["progress"]["phase"] and message["progress"]["message"]
+                progress.append(message["line"])
             else:
-                assert set(message) == {"result", "exit_code"}, message
+                assert set(message) == {"result", "exit_code", "text", "html"}, message
                 return progress, message["result"], message["exit_code"]
 
     def close(self, timeout: float = 10) -> int:
@@ -125,11 +128,9 @@ def test_worker_answers_as_the_cli_does(envlock_env, make_project):
     cli_json("sync", "--project", str(by_cli), "--json", cwd=by_cli)
     w = WorkerProcess(by_worker)
     try:
-        w.request("sync", "--project", str(by_worker), "--json")
+        w.request("sync")
 
-        progress, added, code = w.request(
-            "add", "--project", str(by_worker), "--json", "--", "tinyd"
-        )
+        progress, added, code = w.request("add tinyd")
         assert code == 0
         assert any("resolve" in line for line in progress), progress
         assert any("install" in line for line in progress), progress
@@ -143,20 +144,23 @@ def test_worker_answers_as_the_cli_does(envlock_env, make_project):
         )
 
         for command in ("list", "status"):
-            _, answer, code = w.request(command, "--project", str(by_worker), "--json")
+            _, answer, code = w.request(command)
             same, cli_code = cli_json(command, "--project", str(by_worker), "--json", cwd=by_cli)
             assert (answer, code) == (same, cli_code) and code == 0
 
         # a user error: the CLI's error document and exit code, and the worker carries on
-        _, error, code = w.request("remove", "--project", str(by_worker), "--json", "--", "nope")
+        _, error, code = w.request("remove nope")
         same, cli_code = cli_json(
             "remove", "--project", str(by_worker), "--json", "--", "nope", cwd=by_cli
         )
         assert (error, code) == (same, cli_code)
         assert code == 2 and error["error"]["type"] == "NotADependency"
-        _, bad, code = w.request("add", "--project", str(by_worker), "--json", "--", "(((")
+        _, bad, code = w.request("add '((('")
         assert code == 2 and bad["error"]["type"] == "RequirementError"
-        _, listing, code = w.request("list", "--project", str(by_worker), "--json")
+        # the kernel's own project only
+        _, other, code = w.request(f"list --project {by_cli}")
+        assert code == 2 and "--project is not accepted" in other["error"]["message"]
+        _, listing, code = w.request("list")
         assert code == 0
         assert [d["name"] for d in listing["dependencies"]] == ["tinya", "tinyd"]
         assert w.proc.poll() is None
@@ -165,20 +169,21 @@ def test_worker_answers_as_the_cli_does(envlock_env, make_project):
 
 
 def test_worker_survives_misuse_and_interrupts_and_exits_on_eof(tmp_path):
-    w = WorkerProcess(tmp_path)
+    w = WorkerProcess(tmp_path)  # no pyproject.toml there
     try:
         w.send(b"not json\n\n")  # the blank line is skipped, not answered
         _, doc, code = w.answer()
         assert code == 2 and "Not a JSON request" in doc["error"]["message"]
-        _, doc, code = w.request()
-        assert code == 2 and "non-empty list" in doc["error"]["message"]
-        _, doc, code = w.request("kernels", "run", "--project", str(tmp_path))
-        assert code == 2 and "does not run 'kernels'" in doc["error"]["message"]
-        _, doc, code = w.request("add", "--project", str(tmp_path), "--json")  # argparse
+        w.send(b"{}\n")
+        _, doc, code = w.answer()
+        assert code == 2 and "with a string" in doc["error"]["message"]
+        _, doc, code = w.request("kernels install")
+        assert code == 2 and "invalid choice: 'kernels'" in doc["error"]["message"]
+        _, doc, code = w.request("add")  # argparse
         assert code == 2 and "required: SPEC" in doc["error"]["message"]
         os.kill(w.proc.pid, signal.SIGINT)  # between requests: nothing to stop
         time.sleep(0.2)
-        _, doc, code = w.request("list", "--project", str(tmp_path / "nowhere"), "--json")
+        _, doc, code = w.request("list")
         assert code == 2 and doc["error"]["type"] == "ProjectNotFound"
     finally:
         assert w.close() == 0
@@ -187,43 +192,40 @@ def test_worker_survives_misuse_and_interrupts_and_exits_on_eof(tmp_path):
 
 def run_worker(lines: list[bytes]) -> list[dict]:
     channel = io.BytesIO()
-    assert worker.Worker(io.BytesIO(b"".join(lines)), channel).serve() == 0
+    assert worker.Worker(io.BytesIO(b"".join(lines)), channel, "p").serve() == 0
     return [json.loads(line) for line in channel.getvalue().splitlines()]
 
 
 def test_unexpected_errors_and_interrupts_become_documents(monkeypatch, capsys):
     calls = []
 
-    def run(args: Any, progress: Any = None) -> tuple[object, str]:
+    def dispatch(args: Any, progress: Any = None) -> Result:
         calls.append(args.command)
         if args.command == "status":
             raise RuntimeError("boom")
         if args.command == "sync":
             raise KeyboardInterrupt
-        if args.command == "export":
-            return {"not json": object()}, ""
+        if args.command == "lock":
+            return Result({"not json": object()}, "")
         print("stray output")  # must not reach the protocol channel
-        return {"ok": True}, "ok"
+        return Result({"ok": True}, "ok")
 
-    monkeypatch.setattr(cli, "run", run)
-    request = [
-        json.dumps({"argv": [c, "--project", "p", "--json"]}).encode() + b"\n"
-        for c in ("status", "sync", "export", "list")
-    ]
+    monkeypatch.setattr(cli, "dispatch", dispatch)
+    request = [json.dumps({"line": c}).encode() + b"\n" for c in ("status", "sync", "lock", "list")]
     answers = run_worker(request)
-    assert calls == ["status", "sync", "export", "list"]
+    assert calls == ["status", "sync", "lock", "list"]
     assert answers[0]["exit_code"] == 1
     assert answers[0]["result"]["error"]["message"] == (
         "jupyter_envlock failed unexpectedly: RuntimeError('boom')"
     )
     assert "Traceback" in answers[0]["result"]["error"]["details"]
-    assert answers[1] == {
-        "result": {"error": {"type": "Interrupted", "message": "interrupted", "details": ""}},
-        "exit_code": 130,
+    assert answers[1]["result"] == {
+        "error": {"type": "Interrupted", "message": "interrupted", "details": ""}
     }
+    assert answers[1]["exit_code"] == 130
     assert answers[2]["exit_code"] == 1
     assert "not JSON" in answers[2]["result"]["error"]["message"]
-    assert answers[3] == {"result": {"ok": True}, "exit_code": 0}
+    assert answers[3] == {"result": {"ok": True}, "exit_code": 0, "text": "ok", "html": None}
     assert "stray output" in capsys.readouterr().err
 
 
@@ -376,7 +378,10 @@ async def test_a_worker_that_keeps_dying_falls_back_to_a_process_per_command(
         jp_fetch, jp_serverapp, "shared-demo/w.ipynb", kernel_env.kernel_name
     )
     try:
-        broken = "import envlock_magics; envlock_magics._WORKER = ('-c', 'pass')"
+        broken = (
+            "import sys, envlock_kernel.transport as t; "
+            "t.WORKER_OVERRIDE = [sys.executable, '-c', 'pass']"
+        )
         assert (await execute(client, broken)).ok  # the first cell: no worker started yet
         listing = await execute(client, "%dep list")
         assert listing.ok and "tinya" in listing.text, listing.error or listing.text
@@ -386,83 +391,5 @@ async def test_a_worker_that_keeps_dying_falls_back_to_a_process_per_command(
         status = await execute(client, "%dep status")  # straight to a process of its own
         assert status.ok and "in-sync" in status.text
         assert (await debug_worker(client))["starts"] == 2
-    finally:
-        client.stop_channels()
-
-
-# ------------------------------------------------------------------ measurement (opt-in)
-
-
-def uv_project(folder: Path, deps: tuple[str, ...]) -> Path:
-    folder.mkdir(parents=True)
-    (folder / "pyproject.toml").write_text(
-        '[project]\nname = "uv-bench"\nversion = "0.1.0"\nrequires-python = ">=3.10"\n'
-        f"dependencies = {json.dumps(list(deps))}\n"
-    )
-    return folder
-
-
-def summary(label: str, times: list[float], reference: float | None = None) -> str:
-    median = statistics.median(times)
-    ratio = f"  {median / reference:.1f}x" if reference else ""
-    return (
-        f"{label:<34} median {median * 1000:4.0f} ms  "
-        f"[{min(times) * 1000:.0f}-{max(times) * 1000:.0f}] n={len(times)}{ratio}"
-    )
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("ENVLOCK_BENCH"), reason="set ENVLOCK_BENCH=1 to measure")
-async def test_measure_dep_add_against_uv_add(
-    jp_fetch, jp_serverapp, kernel_env, local_index, envlock_env, tmp_path
-):
-    runs = int(os.environ.get("ENVLOCK_BENCH_RUNS") or 7)
-    name = "worker-bench"
-    copy_project(kernel_env.project, kernel_env.root / name, name=name)
-    jp_serverapp.kernel_spec_manager.refresh()
-    code, model = await start_session(jp_fetch, f"{name}/nb.ipynb", f"envlock-{name}")
-    assert code == 201, model
-    km = jp_serverapp.kernel_manager.get_kernel(model["kernel"]["id"])
-    client = km.client()
-    client.start_channels()
-    tag = f"{os.getpid()}-{int(time.time())}"
-    try:
-        await client.wait_for_ready(timeout=60)
-        python = await value(client, "__import__('sys').executable")
-        # the same packages as the kernel's env (envlock adds ipykernel and pip), and a tiny one
-        same = uv_project(tmp_path / "uv-same", ("tinya", "ipykernel", "pip"))
-        tiny = uv_project(tmp_path / "uv-tiny", ("tinya",))
-        for folder in (same, tiny):
-            envlock_env.run_uv("sync", "--python", python, cwd=folder)
-        assert (await execute(client, "x = 1")).ok  # a first cell, as a notebook has
-        await execute(client, "import time; time.sleep(1)")  # what a reader takes to type
-        times: dict[str, list[float]] = {"dep": [], "same": [], "tiny": []}
-        for n in range(runs + 1):  # round 0 warms up every tool, not counted
-            for who, samples in times.items():
-                package = f"tinybench-{who}-{tag}-{n}"
-                local_index.add_wheel(package, "1.0.0")
-                start = time.perf_counter()
-                if who == "dep":
-                    run = await execute(client, f"%dep add {package}")
-                    assert run.ok, run.error or run.text
-                else:
-                    folder = same if who == "same" else tiny
-                    envlock_env.run_uv("add", "--python", python, package, cwd=folder)
-                elapsed = time.perf_counter() - start
-                if n:
-                    samples.append(elapsed)
-        reference = statistics.median(times["same"])
-        report = "\n".join(
-            [
-                "",
-                summary("%dep add (kernel)", times["dep"], reference),
-                summary("uv add (same packages)", times["same"], reference),
-                summary("uv add (tinya only)", times["tiny"], reference),
-                "",
-            ]
-        )
-        with open(os.environ.get("ENVLOCK_BENCH_OUT") or os.devnull, "a") as out:
-            out.write(report)
-        print(report)
     finally:
         client.stop_channels()

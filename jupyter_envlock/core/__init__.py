@@ -1,1 +1,1 @@
-"""The engine: manifest, lock, environment. Imports nothing of Jupyter."""
+"""The core: projects, manifests, locks, environments and the tools that make them. No Jupyter imports."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -11,7 +10,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from .errors import EngineError
+from .errors import ToolError
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
@@ -32,10 +31,6 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 @contextmanager
 def project_lock(lock_path: Path, timeout: float = 600) -> Iterator[None]:
     """Serialize every command that touches one project (manifest, lock or env)."""
@@ -44,7 +39,7 @@ def project_lock(lock_path: Path, timeout: float = 600) -> Iterator[None]:
         with FileLock(str(lock_path), timeout=timeout):
             yield
     except Timeout as e:
-        raise EngineError(
+        raise ToolError(
             f"Another envlock command has held the project lock for {timeout:.0f} s ({lock_path})."
         ) from e
 

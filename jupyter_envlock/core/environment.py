@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.specifiers import SpecifierSet
@@ -20,11 +20,12 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from .atomic import write_bytes_atomic
-from .engine import run_uv
-from .errors import EngineError, EnvlockError, ManifestError
+from .errors import EnvlockError, ManifestError, ToolError
 from .progress import Progress, ProgressEvent, no_progress
 from .project import Project, cache_dir
 from .pythons import Interpreter, choose
+from .results import EnvReport
+from .runner import run_uv
 
 MARKER = ".envlock-sync.json"
 _CHANGE_LINE = re.compile(r"^\s*([+-])\s+([A-Za-z0-9._-]+)==(\S+)")
@@ -43,14 +44,6 @@ class EnvInfo:
     @property
     def exists(self) -> bool:
         return (self.path / "pyvenv.cfg").exists() and self.python.exists()
-
-
-@dataclass
-class SyncResult:
-    env: EnvInfo
-    noop: bool
-    installed: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
 
 
 def python_in(env_dir: Path) -> Path:
@@ -195,7 +188,7 @@ def create(env: EnvInfo, interp: Interpreter, progress: Progress) -> None:
         )
     except EnvlockError as e:
         shutil.rmtree(env.path, ignore_errors=True)
-        raise EngineError(
+        raise ToolError(
             f"Could not create the environment at {env.path}: {e.message}", e.details
         ) from e
     env.python_version = pyvenv_version(env.path) or str(interp.version)
@@ -208,10 +201,10 @@ def sync(
     lock_sha256: str,
     editable: bool,
     progress: Progress = no_progress,
-) -> SyncResult:
+) -> EnvReport:
     """Make `env` match the lock on disk exactly; a no-op when the marker says it already does."""
     if is_synced(env, lock_sha256, project):
-        return SyncResult(env, noop=True)
+        return EnvReport(env.path, env.python_version, noop=True)
     if not env.exists:
         _refuse_unsafe_location(env.path, project.root)
     old_marker = read_marker(env.path)
@@ -233,9 +226,9 @@ def _sync_unmarked(
     lock_sha256: str,
     editable: bool,
     progress: Progress,
-) -> SyncResult:
+) -> EnvReport:
     create(env, interp, progress)
-    result = SyncResult(env, noop=False)
+    result = EnvReport(env.path, env.python_version, noop=False)
     on_line = _install_progress(progress, result)
     progress(ProgressEvent("install", "Installing packages from pylock.toml"))
     args = ["pip", "sync", str(project.lock_path), f"--python={env.python}", "--strict"]
@@ -260,7 +253,7 @@ def _sync_unmarked(
     return result
 
 
-def _install_progress(progress: Progress, result: SyncResult) -> Callable[[str], None]:
+def _install_progress(progress: Progress, result: EnvReport) -> Callable[[str], None]:
     total: list[int] = [0]
 
     def on_line(line: str) -> None:

@@ -63,5 +63,5 @@ class PythonNotFound(UserError):
     """No interpreter on this machine satisfies requires-python."""
 
 
-class EngineError(EnvlockError):
-    """uv or virtualenv failed for a reason that is not the user's input (network, disk...)."""
+class ToolError(EnvlockError):
+    """A tool envlock runs (uv, Poetry) failed, not because of the user's input (network, disk)."""

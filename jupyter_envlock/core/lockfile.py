@@ -12,34 +12,47 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from packaging.markers import Marker, default_environment
-from packaging.pylock import Pylock, PylockUnsupportedVersionError, PylockValidationError
+from packaging.markers import (
+    InvalidMarker,
+    Marker,
+    UndefinedComparison,
+    UndefinedEnvironmentName,
+    default_environment,
+)
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion
 
-from .engine import run_uv
 from .errors import LockfileError
 from .indexes import redact, strip_credentials
-from .manifest import Manifest, parse_requirement
+from .pyproject import PyProject
 from .pythons import Interpreter, lock_floor
+from .requirements import parse_requirement
+from .runner import run_uv
+
+if TYPE_CHECKING:
+    from packaging.pylock import Pylock
 
 if sys.version_info >= (3, 11):
     import tomllib
-else:  # pragma: no cover
-    import tomlkit as tomllib  # type: ignore[no-redef]
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 LOCK_FORMAT = 1
 # What the kernel itself needs in every project env, locked like everything else.
 KERNEL_REQUIREMENTS = ("ipykernel", "pip")
 _VALIDATED: set[str] = set()
-_HASH_LINE = re.compile(r'^manifest-hash = "([0-9a-f]{64})"$', re.MULTILINE)
+# CRLF too: git on Windows checks the lock out with CRLF line endings.
+_HASH_LINE = re.compile(r'^manifest-hash = "([0-9a-f]{64})"\r?$', re.MULTILINE)
 
 
-def manifest_hash(manifest: Manifest) -> str:
+def manifest_hash(manifest: PyProject) -> str:
     """A hash of exactly what the resolution depends on; reordering or reformatting changes nothing."""
     reqs = {
         str(group or ""): sorted(str(parse_requirement(r)) for r in items)
@@ -104,6 +117,9 @@ class Lock:
 
     @cached_property
     def pylock(self) -> Pylock:
+        # Imported here: reading a lock's names and versions must not pay for the validator.
+        from packaging.pylock import Pylock, PylockUnsupportedVersionError, PylockValidationError
+
         where = self.where
         try:
             pylock = Pylock.from_dict(self.data)
@@ -148,15 +164,55 @@ class Lock:
             )
         return out
 
-    def versions(self, environment: dict | None = None) -> dict[str, str]:
-        """name -> version for the packages that apply to `environment` (all when None)."""
+    @property
+    def default_groups(self) -> frozenset[str]:
+        groups = self.data.get("default-groups")
+        return frozenset(g for g in groups if isinstance(g, str)) if isinstance(groups, list) else frozenset()
+
+    def versions(self, environment: dict[str, str] | None = None) -> dict[str, str]:
+        """name -> version for the packages that apply to `environment` (all when None).
+
+        Markers are evaluated as an installer does for a lock: no extras, the lock's default
+        groups (locks from uv export or PDM use `'dev' in dependency_groups`)."""
+        context = None
+        if environment is not None:
+            context = {
+                **environment,
+                "extras": frozenset(),
+                "dependency_groups": self.default_groups,
+            }
         out: dict[str, str] = {}
         for p in self.packages():
-            if environment is not None and p.marker and not Marker(p.marker).evaluate(environment):
+            if context is not None and p.marker and not _applies(p.marker, context):
                 continue
             if p.version:
                 out.setdefault(p.name, p.version)
         return out
+
+    def satisfies(self, requirements: Iterable[Requirement], python_version: str) -> bool:
+        """Every requirement that applies on this machine is locked at a version it allows."""
+        environment = marker_environment(python_version)
+        locked = self.versions(environment)
+        for req in requirements:
+            if req.marker is not None and not _applies(str(req.marker), {**environment, "extra": ""}):
+                continue
+            version = locked.get(canonicalize_name(req.name))
+            if version is None:
+                return False
+            try:
+                if not req.specifier.contains(version, prereleases=True):
+                    return False
+            except InvalidVersion:
+                return False
+        return True
+
+
+def _applies(marker: str, environment: Mapping[str, object]) -> bool:
+    """A marker from a lock or a manifest; one that cannot be evaluated does not apply."""
+    try:
+        return Marker(marker).evaluate(environment, context="lock_file")  # type: ignore[arg-type]
+    except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
+        return False
 
 
 def _all_files_hashed(pkg: object) -> bool:
@@ -182,7 +238,7 @@ def marker_environment(python_version: str) -> dict[str, str]:
 
 def compile_lock(
     project_root: Path,
-    manifest: Manifest,
+    manifest: PyProject,
     python: Interpreter,
     previous: bytes | None,
     work_dir: Path,

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any, Literal
 
-PHASES = ("resolve", "python", "create", "install", "editable", "done")
+# The phases a build goes through, in order (the event schema and api.ts name the same).
+Phase = Literal["check", "resolve", "python", "create", "install", "editable", "done"]
 
 
 @dataclass(frozen=True)
 class ProgressEvent:
-    phase: str
+    phase: Phase
     message: str
     done: int | None = None
     total: int | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 

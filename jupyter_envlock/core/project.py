@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -13,32 +12,15 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from .errors import ManifestError, OutsideRoot, ProjectNotFound
+from .errors import OutsideRoot, ProjectNotFound
+from .pyproject import MANIFEST, PyProject
 
-MANIFEST = "pyproject.toml"
 LOCKFILE = "pylock.toml"
 KERNEL_PREFIX = "envlock-"
-KERNEL_NAME = re.compile(r"^[a-z0-9._-]+$")
+DEFAULT_SCAN_DEPTH = 3
 DEFAULT_IGNORED = frozenset(
     {"node_modules", "__pycache__", "site-packages", "venv", "env", "build", "dist"}
 )
-
-if sys.version_info >= (3, 11):
-    import tomllib as _toml_reader
-else:  # pragma: no cover - Python 3.10
-    import tomlkit as _toml_reader  # type: ignore[no-redef]
-
-
-def read_toml(path: Path) -> dict:
-    """Plain data of a TOML file (fast reader; the editing path uses tomlkit)."""
-    try:
-        text = path.read_bytes().decode("utf-8")
-        data = _toml_reader.loads(text)
-    except FileNotFoundError:
-        raise
-    except Exception as e:  # tomllib.TOMLDecodeError, tomlkit errors, UnicodeDecodeError
-        raise ManifestError(f"{path} is not valid TOML: {e}") from e
-    return data.unwrap() if hasattr(data, "unwrap") else data
 
 
 def cache_dir() -> Path:
@@ -77,24 +59,17 @@ class Project:
         return self.root / LOCKFILE
 
     @cached_property
-    def data(self) -> dict:
-        """The manifest as plain data ({} when the folder has none yet)."""
+    def pyproject(self) -> PyProject | None:
+        """The manifest, read and validated once (None while the folder has none yet)."""
         try:
-            return read_toml(self.manifest_path)
+            return PyProject.read(self.manifest_path)
         except FileNotFoundError:
-            return {}
-
-    @property
-    def settings(self) -> dict:
-        tool = self.data.get("tool")
-        envlock = tool.get("envlock") if isinstance(tool, dict) else None
-        return envlock if isinstance(envlock, dict) else {}
+            return None
 
     @property
     def name(self) -> str:
-        project = self.data.get("project")
-        name = project.get("name") if isinstance(project, dict) else None
-        return slug(name if isinstance(name, str) and name else self.root.name)
+        pyproject = self.pyproject
+        return slug(pyproject.name if pyproject and pyproject.name else self.root.name)
 
     @property
     def display_name(self) -> str:
@@ -102,14 +77,9 @@ class Project:
 
     @property
     def kernel_name(self) -> str:
-        custom = self.settings.get("kernel-name")
-        if isinstance(custom, str) and custom:
-            if not KERNEL_NAME.match(custom):
-                raise ManifestError(
-                    f"{self.manifest_path}: [tool.envlock] kernel-name {custom!r} must match "
-                    "^[a-z0-9._-]+$ (JupyterLab compares kernel names exactly)."
-                )
-            return custom
+        pyproject = self.pyproject
+        if pyproject is not None and pyproject.settings.kernel_name:
+            return pyproject.settings.kernel_name
         return kernel_name_for(self.name)
 
     @property
@@ -127,8 +97,8 @@ class Project:
 
     def configured_env_dir(self) -> Path | None:
         """An env the user chose: `[tool.envlock] env = "path"`, or an existing in-project .venv."""
-        env = self.settings.get("env")
-        if isinstance(env, str) and env:
+        env = self.pyproject.settings.env if self.pyproject else None
+        if env:
             path = Path(os.path.expanduser(env))
             return (self.root / path) if not path.is_absolute() else path
         dot_venv = self.root / ".venv"
@@ -193,7 +163,7 @@ def _refuse_links_outside(folder: Path, boundary: Path) -> None:
 
 
 def discover_projects(
-    root: Path | str, max_depth: int = 3, ignored: Iterable[str] = DEFAULT_IGNORED
+    root: Path | str, max_depth: int = DEFAULT_SCAN_DEPTH, ignored: Iterable[str] = DEFAULT_IGNORED
 ) -> list[Project]:
     """Projects at or below `root`, skipping hidden folders, virtualenvs and ignored names."""
     root = Path(root).expanduser().resolve()

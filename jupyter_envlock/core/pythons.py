@@ -99,12 +99,6 @@ def _ask_version(path: Path) -> Version | None:
         return None
 
 
-def interpreter_for(path: Path) -> Interpreter | None:
-    """The version of a known interpreter path (an existing env's), asked only once."""
-    version = _ask_version(path)
-    return Interpreter(path, version) if version else None
-
-
 def find_interpreters() -> list[Interpreter]:
     found: dict[Path, Interpreter] = {}
     for interp in (current(), *_pyenv(), *_uv_managed(), *_on_path()):

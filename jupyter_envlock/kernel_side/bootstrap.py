@@ -1,9 +1,10 @@
 """Start ipykernel inside a project env, with the %dep magics loaded.
 
 Run as `<env python> bootstrap.py -f CONNECTION_FILE [ipykernel options]`. Python puts this folder
-first on sys.path for this process only, which is how `envlock_magics` imports without installing
-jupyter_envlock into the env; the folder is taken off sys.path again once the module is loaded, so
-the user's code never imports from it and nothing leaks to `!cmd` subprocesses. The extension is
+first on sys.path for this process only, which is how the `envlock_kernel` package imports without
+installing jupyter_envlock into the env; the folder is taken off sys.path again once the package
+(all of it) is loaded, so the user's code never imports from it and nothing leaks to `!cmd`
+subprocesses. The extension is
 loaded after the kernel app is initialized, so the user's own `extensions`/`extra_extensions`
 configuration is left exactly as it was.
 
@@ -21,9 +22,9 @@ def _drop_own_folder() -> None:
 
 def main() -> None:
     try:
-        import envlock_magics  # noqa: F401  (imported while this folder is on sys.path)
+        import envlock_kernel  # imported (whole) while this folder is on sys.path
     except Exception as e:  # the kernel must start even if the magics cannot load
-        envlock_magics = None
+        envlock_kernel = None
         print("jupyter_envlock: %dep magics unavailable: {!r}".format(e), file=sys.stderr)
     _drop_own_folder()
     try:
@@ -36,9 +37,9 @@ def main() -> None:
         raise SystemExit(1) from None
     app = IPKernelApp.instance()
     app.initialize(sys.argv[1:])
-    if envlock_magics is not None and app.shell is not None:
+    if envlock_kernel is not None and app.shell is not None:
         try:
-            app.shell.extension_manager.load_extension("envlock_magics")
+            app.shell.extension_manager.load_extension("envlock_kernel")
         except Exception as e:
             print("jupyter_envlock: could not load %dep magics: {!r}".format(e), file=sys.stderr)
     app.start()

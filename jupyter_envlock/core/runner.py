@@ -12,7 +12,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from .errors import EngineError, EnvlockError, ResolutionError
+from .errors import EnvlockError, ResolutionError, ToolError
 from .indexes import redact, uv_index_args
 
 MIN_UV = Version("0.9.0")
@@ -54,10 +54,10 @@ def uv_bin() -> str:
 
         path = find_uv_bin()
     except (ImportError, FileNotFoundError) as e:
-        raise EngineError("uv is not installed; `pip install uv` fixes it.") from e
+        raise ToolError("uv is not installed; `pip install uv` fixes it.") from e
     version = _uv_version(path)
     if version < MIN_UV:
-        raise EngineError(f"uv {version} is too old; jupyter-envlock needs uv >= {MIN_UV}.")
+        raise ToolError(f"uv {version} is too old; jupyter-envlock needs uv >= {MIN_UV}.")
     return path
 
 
@@ -76,7 +76,7 @@ def _uv_version(path: str) -> Version:
     try:
         return Version(out.split()[1])
     except (IndexError, InvalidVersion) as e:
-        raise EngineError(f"Cannot read uv's version from {out!r}.") from e
+        raise ToolError(f"Cannot read uv's version from {out!r}.") from e
 
 
 def uv_environment() -> dict[str, str]:
@@ -104,7 +104,7 @@ def run_uv(
     so a warm cache keeps working on a train. Failures raise a classified error."""
     try:
         return _run_uv_once(args, cwd, on_line, with_indexes)
-    except EngineError as e:
+    except ToolError as e:
         if not is_network_error(e) or "--offline" in args:
             raise
         if on_line:
@@ -135,7 +135,7 @@ def _run_uv_once(
             errors="replace",
         )
     except OSError as e:
-        raise EngineError(f"Could not run uv: {e}") from e
+        raise ToolError(f"Could not run uv: {e}") from e
     err_lines: list[str] = []
     assert proc.stderr is not None and proc.stdout is not None
     # uv writes little to stdout with -o; read stderr live for progress, then stdout.
@@ -157,17 +157,17 @@ def classify_failure(what: Sequence[str], stderr: str) -> Exception:
     if any(m in stderr for m in _NETWORK_MARKERS) and not any(
         m in stderr for m in _RESOLUTION_MARKERS[:1]
     ):
-        return EngineError(
+        return ToolError(
             f"uv {label} could not reach a package index (offline, or the index is down).",
             details,
         )
     if any(m in stderr for m in _RESOLUTION_MARKERS):
         return ResolutionError("The requirements cannot be resolved.", details)
-    return EngineError(f"uv {label} failed.", details)
+    return ToolError(f"uv {label} failed.", details)
 
 
 def is_network_error(error: Exception) -> bool:
-    return isinstance(error, EngineError) and "could not reach a package index" in error.message
+    return isinstance(error, ToolError) and "could not reach a package index" in error.message
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

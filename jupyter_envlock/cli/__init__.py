@@ -1,0 +1,92 @@
+"""`jupyter envlock ...`: the core's operations for terminals, CI, papermill and Binder.
+
+Exit codes: 0 success, 2 the user's input was wrong (nothing changed), 1 a failure (uv, disk, network).
+With --json, stdout carries exactly one JSON document (the result or {"error": ...}); progress and
+human messages go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ..core.errors import EnvlockError
+from ..core.progress import Progress, ProgressEvent
+from .commands import Result
+from .parser import ParserExit, build_parser
+
+__all__ = ["Outcome", "dispatch", "execute", "main", "progress_line"]
+
+
+def progress_line(event: ProgressEvent) -> str:
+    """One progress event as the line a terminal shows."""
+    count = f" [{event.done}/{event.total}]" if event.done and event.total else ""
+    return f"  {event.phase:<8} {event.message}{count}"
+
+
+def stderr_progress(quiet: bool) -> Progress:
+    def show(event: ProgressEvent) -> None:
+        if not quiet:
+            print(progress_line(event), file=sys.stderr, flush=True)
+
+    return show
+
+
+def dispatch(args: argparse.Namespace, progress: Progress) -> Result:
+    """Run the handler the parser chose ("module:function" within this package)."""
+    module, _, function = args.handler.partition(":")
+    handler: Callable[[argparse.Namespace, Progress], Result] = getattr(
+        importlib.import_module(f"{__name__}.{module}"), function
+    )
+    return handler(args, progress)
+
+
+@dataclass
+class Outcome:
+    """What one command line came to."""
+
+    exit_code: int
+    document: object  # what --json prints: the result, or {"error": ...}
+    text: str  # what a terminal shows: the result on stdout, or the error on stderr
+    json: bool  # --json was given
+    html: str | None = None
+
+
+def error_outcome(error: EnvlockError, as_json: bool) -> Outcome:
+    text = f"error: {error.message}" + (f"\n{error.details}" if error.details else "")
+    return Outcome(error.exit_code, {"error": error.to_dict()}, text, as_json)
+
+
+def run_parsed(args: argparse.Namespace, progress: Progress) -> Outcome:
+    """Run parsed arguments, mapping errors to exit codes and error documents, once."""
+    try:
+        result = dispatch(args, progress)
+    except EnvlockError as e:
+        return error_outcome(e, args.json)
+    except KeyboardInterrupt:
+        error = {"type": "Interrupted", "message": "interrupted", "details": ""}
+        return Outcome(130, {"error": error}, "interrupted", args.json)
+    return Outcome(0, result.document, result.text, args.json, result.html)
+
+
+def execute(argv: Sequence[str] | None, progress: Progress | None = None) -> Outcome:
+    """Parse and run one command line. Progress goes to `progress`, by default to stderr
+    (unless --quiet). A misused command line is exit code 2 with argparse's message."""
+    try:
+        args = build_parser().parse_args(argv)
+    except ParserExit as e:
+        return Outcome(e.status, {"output": e.text}, e.text, False)
+    return run_parsed(args, progress or stderr_progress(args.quiet))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    outcome = execute(argv)
+    if outcome.json:
+        print(json.dumps(outcome.document))
+    elif outcome.text:
+        print(outcome.text, file=sys.stdout if outcome.exit_code == 0 else sys.stderr)
+    return outcome.exit_code

@@ -1,0 +1,79 @@
+"""The project commands: each takes the parsed arguments and a progress callback, calls the core
+once, and returns the JSON document with its rendering. Used by the CLI and the %dep magic."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core import operations
+from ..core.progress import Progress
+from . import render
+
+
+@dataclass(frozen=True)
+class Result:
+    document: object  # what --json prints
+    text: str
+    html: str | None = None
+
+
+def _changes(document: object) -> Result:
+    shown = render.changes(document)  # type: ignore[arg-type]
+    return Result(document, shown.text, shown.html)
+
+
+def add(args: argparse.Namespace, progress: Progress) -> Result:
+    report = operations.add(args.project, args.specs, args.group, not args.no_sync, progress)
+    return _changes(report.to_dict())
+
+
+def remove(args: argparse.Namespace, progress: Progress) -> Result:
+    report = operations.remove(args.project, args.names, args.group, not args.no_sync, progress)
+    return _changes(report.to_dict())
+
+
+def lock(args: argparse.Namespace, progress: Progress) -> Result:
+    report = operations.lock(args.project, args.upgrade, args.upgrade_package, progress)
+    return _changes(report.to_dict())
+
+
+def lock_and_sync(args: argparse.Namespace, progress: Progress) -> Result:
+    """`%dep lock`: re-lock, then bring this kernel's env along (unless --no-sync)."""
+    locked = operations.lock(args.project, args.upgrade, args.upgrade_package, progress).to_dict()
+    if not args.no_sync:
+        locked["env"] = operations.sync(args.project, progress).to_dict()["env"]
+    return _changes(locked)
+
+
+def sync(args: argparse.Namespace, progress: Progress) -> Result:
+    stale = "error" if args.locked else None
+    return _changes(operations.sync(args.project, progress, stale=stale).to_dict())
+
+
+def status(args: argparse.Namespace, progress: Progress) -> Result:
+    document = operations.status(args.project).to_dict()
+    shown = render.status(document)
+    return Result(document, shown.text, shown.html)
+
+
+def list_(args: argparse.Namespace, progress: Progress) -> Result:
+    deps = [d.to_dict() for d in operations.list_dependencies(args.project)]
+    shown = render.dependencies(deps)
+    return Result({"dependencies": deps}, shown.text, shown.html)
+
+
+def python(args: argparse.Namespace, progress: Progress) -> Result:
+    path = str(operations.environment_python(args.project))
+    return Result({"python": path}, path)
+
+
+def export(args: argparse.Namespace, progress: Progress) -> Result:
+    text = operations.export_requirements(args.project)
+    if args.output:
+        from ..core.atomic import write_bytes_atomic
+
+        write_bytes_atomic(Path(args.output), text.encode())
+        return Result({"output": args.output}, f"Wrote {args.output}")
+    return Result({"requirements": text}, text.rstrip("\n"))

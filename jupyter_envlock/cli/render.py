@@ -1,0 +1,137 @@
+"""What a result looks like: plain text for a terminal and a notebook, HTML for a notebook.
+
+Rendered once, here, for the CLI and the %dep magic alike (the magic's kernel side only displays
+what it is given).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..core.results import ChangeReportDict, DependencyDict, StatusDict
+
+SYMBOLS = {"added": "+", "removed": "-", "upgraded": "↑", "downgraded": "↓"}
+STATE_HINTS = {
+    "no-lock": "Run `jupyter envlock lock`.",
+    "lock-out-of-date": "pyproject.toml changed since the lock: run `jupyter envlock lock`.",
+    "no-env": "Run `jupyter envlock sync` to build the environment.",
+    "env-out-of-date": "Run `jupyter envlock sync` to make the environment match the lock.",
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    html: str | None = None
+
+
+def table_html(headers: Sequence[str] | None, rows: Sequence[Sequence[object]]) -> str:
+    """A small left-aligned table; `headers` None for a key/value table."""
+    cell = "<td style='text-align:left'>{}</td>"
+    head = ""
+    if headers:
+        head = "<thead><tr>{}</tr></thead>".format(
+            "".join(f"<th style='text-align:left'>{html.escape(h)}</th>" for h in headers)
+        )
+    body = "".join(
+        "<tr>{}</tr>".format("".join(cell.format(html.escape(str(c))) for c in row))
+        for row in rows
+    )
+    return f"<table class='envlock-table'>{head}<tbody>{body}</tbody></table>"
+
+
+def _paragraph(lines: Sequence[str]) -> str:
+    return "<div>{}</div>".format("<br>".join(html.escape(line) for line in lines))
+
+
+def changes(report: ChangeReportDict) -> Rendered:
+    """Manifest edits, locked versions that changed, and what the env sync did."""
+    edits = []
+    for edit in report["edits"]:
+        if edit["kind"] == "replaced":
+            edits.append(f"pyproject.toml: {edit['old']} -> {edit['new']}")
+        elif edit["kind"] == "added":
+            edits.append(f"pyproject.toml: + {edit['new']}")
+        elif edit["kind"] == "removed":
+            edits.append(f"pyproject.toml: - {edit['old']}")
+    moved = []
+    rows = []
+    for change in report["changes"]:
+        symbol, name, old, new = SYMBOLS[change["kind"]], change["name"], change["old"], change["new"]
+        if change["kind"] == "added":
+            moved.append(f"  {symbol} {name} {new}")
+        elif change["kind"] == "removed":
+            moved.append(f"  {symbol} {name} {old}")
+        else:
+            moved.append(f"  {symbol} {name} {old} -> {new}")
+        rows.append((symbol, name, old or "", new or "", change["kind"]))
+    footer = []
+    if not report["changes"]:
+        footer.append(
+            "Lock is up to date; no versions changed."
+            if report["relocked"]
+            else "No locked version changed."
+        )
+    env = report["env"]
+    if env:
+        if env["noop"]:
+            footer.append(f"Environment up to date ({env['path']}).")
+        else:
+            footer.append(
+                f"Environment synced: {len(env['installed'])} installed, "
+                f"{len(env['removed'])} removed (Python {env['python']}, {env['path']})."
+            )
+    text = "\n".join(edits + moved + footer)
+    markup = ""
+    if edits:
+        markup += _paragraph(edits)
+    if rows:
+        markup += table_html(("", "package", "before", "after", "change"), rows)
+    if footer:
+        markup += _paragraph(footer)
+    return Rendered(text, markup)
+
+
+def status(status: StatusDict) -> Rendered:
+    p = status["project"]
+    rows: list[tuple[str, str]] = [
+        ("Project", f"{p['name']} ({p['path']})"),
+        ("Manager", p["manager"]),
+        ("Kernel", p["kernel_name"]),
+        ("Python", status["python"] or "-"),
+        ("Env", status["env_path"] or "-"),
+        ("Lock", status["lock"]),
+        ("Env sync", status["env"]),
+        ("State", status["state"]),
+    ]
+    drift = status["drift"]
+    rows += [("missing", f"{i['name']} {i['locked']}") for i in drift["missing"]]
+    rows += [("extra", f"{i['name']} {i['installed']} (not in the lock)") for i in drift["extra"]]
+    rows += [
+        ("changed", f"{i['name']} {i['installed']} (lock: {i['locked']})")
+        for i in drift["changed"]
+    ]
+    lines = [f"{key + ':':<9} {value}" for key, value in rows]
+    hint = STATE_HINTS.get(status["state"])
+    if hint:
+        lines.append(hint)
+    markup = table_html(None, rows) + (_paragraph([hint]) if hint else "")
+    return Rendered("\n".join(lines), markup)
+
+
+def dependencies(deps: Sequence[DependencyDict]) -> Rendered:
+    if not deps:
+        return Rendered("No direct dependencies. Add one with `add NAME`.")
+    width = max(len(d["requirement"]) for d in deps)
+    lines = [
+        f"{d['requirement']:<{width}}  {d['locked'] or '(not locked)':<12} "
+        + (f"[{d['group']}]" if d["group"] else "")
+        for d in deps
+    ]
+    rows = [(d["requirement"], d["group"] or "", d["locked"] or "(not locked)") for d in deps]
+    return Rendered(
+        "\n".join(line.rstrip() for line in lines),
+        table_html(("requirement", "group", "locked"), rows),
+    )

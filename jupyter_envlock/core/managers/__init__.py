@@ -1,0 +1,22 @@
+"""Who owns a project's lock and env: envlock's own pylock.toml flow, uv, or Poetry.
+
+Every entry point (kernel start, %dep, REST, CLI, headless launch) asks `manager_for(project)` and
+talks to the `Manager` interface; one module per manager implements it. Which manager a project has
+is read from its files (and `[tool.envlock] manager` overrides it), never from a path.
+"""
+
+from __future__ import annotations
+
+from ..project import Project
+from .base import Manager
+from .detect import detect_manager
+from .pylock import PylockManager
+
+__all__ = ["Manager", "PylockManager", "detect_manager", "manager_for"]
+
+_MANAGERS: dict[str, type[Manager]] = {PylockManager.name: PylockManager}
+
+
+def manager_for(project: Project) -> Manager:
+    """The manager that owns `project`."""
+    return _MANAGERS[detect_manager(project, available=_MANAGERS.keys())](project)

@@ -1,0 +1,89 @@
+"""The interface every project manager implements.
+
+Reading methods run no process and take no lock: the panel polls them. Changing methods are called
+by `core.operations` with the project's file lock held, after the input has been validated; each
+either completes or leaves manifest, lock and env as they were.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+from typing import ClassVar
+
+from packaging.requirements import Requirement
+
+from ..progress import Progress
+from ..project import Project
+from ..pyproject import ManagerName, StalePolicy
+from ..results import ChangeReport, Dependency, LockState, Status
+
+
+class Manager(ABC):
+    """How one kind of project is locked and synced."""
+
+    name: ClassVar[ManagerName]
+    lock_file: ClassVar[str]
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+
+    @property
+    def lock_path(self) -> Path:
+        return self.project.root / self.lock_file
+
+    def report(self, **fields: object) -> ChangeReport:
+        return ChangeReport(self.project, self.name, **fields)  # type: ignore[arg-type]
+
+    # -- reading: no process, no lock ---------------------------------------------------------
+
+    @abstractmethod
+    def lock_state(self) -> LockState:
+        """Whether the lock is there and still matches the manifest."""
+
+    @abstractmethod
+    def status(self) -> Status:
+        """Manifest vs lock vs env."""
+
+    @abstractmethod
+    def dependencies(self) -> list[Dependency]:
+        """Direct dependencies with the versions locked for this machine."""
+
+    @abstractmethod
+    def env_python(self) -> Path:
+        """The Python of the project's env (which must exist)."""
+
+    @abstractmethod
+    def fast_sync(self) -> ChangeReport | None:
+        """The milliseconds path of `sync`: a report when nothing needs doing, else None."""
+
+    @abstractmethod
+    def export_requirements(self) -> str:
+        """A hash-pinned requirements.txt of the lock."""
+
+    # -- changing: called with the project's file lock held -----------------------------------
+
+    @abstractmethod
+    def add(
+        self,
+        requirements: Sequence[Requirement],
+        group: str | None,
+        sync: bool,
+        progress: Progress,
+    ) -> ChangeReport: ...
+
+    @abstractmethod
+    def remove(
+        self, names: Sequence[str], group: str | None, sync: bool, progress: Progress
+    ) -> ChangeReport: ...
+
+    @abstractmethod
+    def lock(
+        self, upgrade: bool, upgrade_packages: Sequence[str], progress: Progress
+    ) -> ChangeReport: ...
+
+    @abstractmethod
+    def sync(self, stale: StalePolicy | None, progress: Progress) -> ChangeReport:
+        """Make the env exactly the lock; re-lock first when the manifest moved on, unless
+        `stale` (or the project's on-stale-lock) is "error"."""

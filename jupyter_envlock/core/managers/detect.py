@@ -1,0 +1,41 @@
+"""Which manager a project has, from its files (cheap: a few stat calls and the parsed manifest).
+
+`[tool.envlock] manager` wins. Otherwise: a uv.lock means uv; a poetry.lock, or Poetry dependency
+tables, mean Poetry; a `[tool.uv]` table with no other lock means uv; everything else, and every
+project envlock creates, is envlock's own pylock.toml flow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from ..project import LOCKFILE, Project
+from ..pyproject import ManagerName
+
+
+def detect_manager(project: Project, available: Collection[str]) -> ManagerName:
+    pyproject = project.pyproject
+    chosen = pyproject.settings.manager if pyproject is not None else None
+    if chosen is not None and chosen in available:
+        return chosen
+    root = project.root
+    tools = pyproject.tools if pyproject is not None else frozenset()
+    candidates: list[ManagerName] = []
+    if (root / "uv.lock").is_file():
+        candidates.append("uv")
+    if (root / "poetry.lock").is_file() or _has_poetry_dependencies(project):
+        candidates.append("poetry")
+    if "uv" in tools and not (root / LOCKFILE).is_file() and not (root / "poetry.lock").is_file():
+        candidates.append("uv")
+    for name in candidates:
+        if name in available:
+            return name
+    return "pylock"
+
+
+def _has_poetry_dependencies(project: Project) -> bool:
+    pyproject = project.pyproject
+    if pyproject is None or "poetry" not in pyproject.tools:
+        return False
+    poetry = pyproject.data.get("tool", {}).get("poetry", {})
+    return isinstance(poetry, dict) and ("dependencies" in poetry or "group" in poetry)

@@ -1,0 +1,392 @@
+"""envlock's own flow: pyproject.toml + a universal PEP 751 pylock.toml + a venv envlock manages.
+
+Every change follows one order: edit the manifest in memory, resolve into a new lock in memory,
+write lock then manifest atomically, then sync the env. A failed resolution writes nothing; a
+failed sync puts manifest and lock back as they were.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from .. import environment
+from ..atomic import is_busy, write_bytes_atomic
+from ..environment import EnvInfo
+from ..errors import LockfileError, ManifestError, NotADependency, StaleLockError
+from ..lockfile import (
+    KERNEL_REQUIREMENTS,
+    Lock,
+    compile_lock,
+    manifest_hash,
+    marker_environment,
+    recorded_manifest_hash,
+)
+from ..manifest import Manifest
+from ..progress import Progress, ProgressEvent
+from ..project import LOCKFILE
+from ..pyproject import PyProject, StalePolicy
+from ..pythons import Interpreter
+from ..requirements import parse_requirement
+from ..results import (
+    ChangeReport,
+    Dependency,
+    DriftDict,
+    Edit,
+    EnvReport,
+    EnvState,
+    LockState,
+    Status,
+    diff_versions,
+    no_drift,
+)
+from .base import Manager
+
+
+def read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def lock_state(pyproject: PyProject, lock: Lock | None, python_version: str) -> LockState:
+    """The one answer to "is the lock current?" (sync, status and kernel start ask it).
+
+    Current means: made from this manifest (the recorded hash matches) and, for this machine,
+    every direct requirement is locked at a version it allows: a lock that lies about its hash is
+    stale too."""
+    if lock is None:
+        return "missing"
+    if lock.manifest_hash != manifest_hash(pyproject):
+        return "stale"
+    return "in-sync" if lock.satisfies(_requirements(pyproject), python_version) else "stale"
+
+
+def _requirements(pyproject: PyProject) -> list[Requirement]:
+    texts = [r for items in pyproject.requirements().values() for r in items]
+    return [parse_requirement(t) for t in (*texts, *KERNEL_REQUIREMENTS)]
+
+
+def _valid_lock_or_none(raw: bytes | None, where: Path) -> Lock | None:
+    """A lock good enough to keep versions from (uv's preferences) and to diff against; a broken
+    or non-PEP 751 one is simply replaced."""
+    if raw is None:
+        return None
+    try:
+        return Lock.parse(raw, str(where))
+    except LockfileError:
+        return None
+
+
+class PylockManager(Manager):
+    name = "pylock"
+    lock_file = LOCKFILE
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def _pyproject(self) -> PyProject:
+        pyproject = self.project.pyproject
+        if pyproject is None:
+            raise ManifestError(f"{self.project.manifest_path} does not exist.")
+        return pyproject
+
+    def _env(self, pyproject: PyProject) -> EnvInfo | None:
+        return environment.locate(self.project, pyproject.requires_python)
+
+    def lock_state(self) -> LockState:
+        pyproject = self._pyproject()
+        raw = read_or_none(self.lock_path)
+        lock = Lock.parse(raw, str(self.lock_path)) if raw is not None else None
+        return lock_state(pyproject, lock, self._python_version(pyproject))
+
+    def _python_version(self, pyproject: PyProject) -> str:
+        """The Python the env has (else this one's): markers in a universal lock depend on it."""
+        env = self._env(pyproject)
+        if env is not None and env.python_version:
+            return env.python_version
+        return platform.python_version()
+
+    def status(self) -> Status:
+        pyproject = self._pyproject()
+        raw = read_or_none(self.lock_path)
+        lock = Lock.parse(raw, str(self.lock_path)) if raw is not None else None
+        env = self._env(pyproject)
+        python = env.python_version if env and env.python_version else platform.python_version()
+        drift = no_drift()
+        env_state: EnvState
+        if env is None or not env.exists:
+            env_state = "missing"
+        else:
+            if lock is not None and env.python_version:
+                drift = _drift(lock, env, self.project.name, pyproject.has_build_system)
+            synced = lock is not None and environment.is_synced(env, lock.sha256, self.project)
+            env_state = "in-sync" if synced and not any(drift.values()) else "out-of-date"
+        return Status(
+            self.project,
+            self.name,
+            env.python_version if env else None,
+            str(env.path) if env else None,
+            lock_state(pyproject, lock, python),
+            env_state,
+            drift,
+            busy=is_busy(self.project.file_lock_path),
+        )
+
+    def dependencies(self) -> list[Dependency]:
+        pyproject = self._pyproject()
+        raw = read_or_none(self.lock_path)
+        lock = _lenient_lock(raw)
+        python = self._python_version(pyproject)
+        versions = lock.versions(marker_environment(python)) if lock else {}
+        out = []
+        for group, reqs in pyproject.requirements().items():
+            for text in reqs:
+                req = parse_requirement(text)
+                name = canonicalize_name(req.name)
+                out.append(Dependency(name, str(req), group, versions.get(name)))
+        return out
+
+    def env_python(self) -> Path:
+        env = self._env(self._pyproject())
+        if env is None or not env.exists:
+            raise ManifestError(
+                f"{self.project.root} has no environment yet; run `jupyter envlock sync`."
+            )
+        return env.python
+
+    def fast_sync(self) -> ChangeReport | None:
+        """Lock current and the env's marker names this exact lock: three small reads, no uv.
+        (The marker is only written after a full sync of a lock that was checked then.)"""
+        raw = read_or_none(self.lock_path)
+        pyproject = self.project.pyproject
+        if raw is None or pyproject is None:
+            return None
+        if recorded_manifest_hash(raw) != manifest_hash(pyproject):
+            return None
+        env = self._env(pyproject)
+        if env is None or not environment.is_synced(
+            env, hashlib.sha256(raw).hexdigest(), self.project
+        ):
+            return None
+        return self.report(sync=EnvReport(env.path, env.python_version, noop=True))
+
+    def export_requirements(self) -> str:
+        lock = Lock.load(self.lock_path)
+        lines = [
+            "# Exported by jupyter-envlock from pylock.toml; install with",
+            "#   pip install --require-hashes -r requirements.txt",
+        ]
+        for pkg in lock.pylock.packages:
+            files = list(pkg.wheels or [])
+            if pkg.sdist is not None:
+                files.append(pkg.sdist)
+            line = f"{canonicalize_name(pkg.name)}=={pkg.version}"
+            if pkg.marker:
+                line += f" ; {pkg.marker}"
+            hashes = sorted(
+                {f.hashes["sha256"] for f in files if f.hashes and "sha256" in f.hashes}
+            )
+            lines.append(" \\\n    ".join([line, *(f"--hash=sha256:{h}" for h in hashes)]))
+        return "\n".join(lines) + "\n"
+
+    # -- changing -----------------------------------------------------------------------------
+
+    def add(
+        self,
+        requirements: Sequence[Requirement],
+        group: str | None,
+        sync: bool,
+        progress: Progress,
+    ) -> ChangeReport:
+        session = _Session(self, progress)
+        report = self.report()
+        report.edits = [session.manifest.add(r, group) for r in requirements]
+        return session.edit_lock_sync(report, sync)
+
+    def remove(
+        self, names: Sequence[str], group: str | None, sync: bool, progress: Progress
+    ) -> ChangeReport:
+        session = _Session(self, progress)
+        report = self.report()
+        report.edits = [_remove_one(session.manifest, name, group) for name in names]
+        return session.edit_lock_sync(report, sync)
+
+    def lock(
+        self, upgrade: bool, upgrade_packages: Sequence[str], progress: Progress
+    ) -> ChangeReport:
+        session = _Session(self, progress)
+        return session.edit_lock_sync(
+            self.report(relocked=True), False, upgrade=upgrade, upgrade_packages=upgrade_packages
+        )
+
+    def sync(self, stale: StalePolicy | None, progress: Progress) -> ChangeReport:
+        session = _Session(self, progress)
+        pyproject = session.manifest.pyproject
+        policy = stale or pyproject.settings.on_stale_lock
+        env, interp = session.plan_env()
+        raw = session.old_lock_bytes
+        state: LockState = "missing" if raw is None else "stale"
+        lock = None
+        if raw is not None and recorded_manifest_hash(raw) == manifest_hash(pyproject):
+            # Made from this manifest: a broken one is refused, not guessed at (`lock` repairs).
+            lock = Lock.parse(raw, str(self.lock_path))
+            state = lock_state(pyproject, lock, str(interp.version))
+        if state != "in-sync":
+            if policy == "error":
+                what = "is missing" if state == "missing" else "is out of date"
+                why = "--locked was given" if stale == "error" else 'on-stale-lock = "error"'
+                raise StaleLockError(
+                    f"{self.lock_path} {what} for {self.project.manifest_path}, and re-locking on "
+                    f"sync is refused ({why}). Run `jupyter envlock lock` and commit the result."
+                )
+            return session.edit_lock_sync(self.report(relocked=True), True)
+        assert lock is not None
+        report = self.report()
+        report.sync = session.sync_env(env, interp, lock)
+        return report
+
+
+def _lenient_lock(raw: bytes | None) -> Lock | None:
+    """A lock to show versions from, valid or not."""
+    if raw is None:
+        return None
+    try:
+        return Lock.parse(raw, validate=False)
+    except LockfileError:
+        return None
+
+
+def _remove_one(manifest: Manifest, name: str, group: str | None) -> Edit:
+    """Without --group, a name found in exactly one place is removed from there."""
+    if group is not None:
+        return manifest.remove(name, group)
+    canonical = canonicalize_name(name)
+    places = [
+        g
+        for g, reqs in manifest.pyproject.requirements().items()
+        if any(canonicalize_name(parse_requirement(r).name) == canonical for r in reqs)
+    ]
+    if len(places) > 1:
+        shown = ", ".join("dependencies" if g is None else f"group '{g}'" for g in places)
+        raise NotADependency(f"'{name}' is listed in {shown}; say which with --group.")
+    return manifest.remove(name, places[0] if places else None)
+
+
+def _drift(lock: Lock, env: EnvInfo, project_name: str, editable: bool) -> DriftDict:
+    locked = lock.versions(marker_environment(env.python_version or ""))
+    installed = environment.installed_distributions(env.path)
+    if editable:
+        installed.pop(project_name, None)
+    return {
+        "missing": [
+            {"name": n, "locked": v} for n, v in sorted(locked.items()) if n not in installed
+        ],
+        "extra": [
+            {"name": n, "installed": v} for n, v in sorted(installed.items()) if n not in locked
+        ],
+        "changed": [
+            {"name": n, "locked": v, "installed": installed[n]}
+            for n, v in sorted(locked.items())
+            if n in installed and installed[n] != v
+        ],
+    }
+
+
+class _Session:
+    """One change to one project, under its file lock: the manifest as it was and is being
+    edited, and the lock as it was."""
+
+    def __init__(self, manager: PylockManager, progress: Progress) -> None:
+        self.project = manager.project
+        self.progress = progress
+        path = self.project.manifest_path
+        self.manifest_existed = path.exists()
+        self.manifest = (
+            Manifest.load(path) if self.manifest_existed else Manifest.new(path, path.parent.name)
+        )
+        self.old_lock_bytes = read_or_none(self.project.lock_path)
+        self.old_lock = _valid_lock_or_none(self.old_lock_bytes, self.project.lock_path)
+
+    def plan_env(self) -> tuple[EnvInfo, Interpreter]:
+        pyproject = self.manifest.pyproject
+        return environment.plan(self.project, pyproject.requires_python, pyproject.settings.python)
+
+    def resolve(
+        self, interp: Interpreter, upgrade: bool = False, upgrade_packages: Iterable[str] = ()
+    ) -> Lock:
+        self.progress(ProgressEvent("resolve", "Resolving dependencies"))
+        new = compile_lock(
+            self.project.root,
+            self.manifest.pyproject,
+            interp,
+            self.old_lock_bytes if self.old_lock is not None else None,  # broken: no preferences
+            self.project.state_dir,
+            upgrade=upgrade,
+            upgrade_packages=upgrade_packages,
+        )
+        self.progress(ProgressEvent("resolve", "Resolved"))
+        return new
+
+    def write(self, new_lock: Lock, report: ChangeReport, python_version: str) -> None:
+        """Lock first, then manifest: if killed between the two, the lock's manifest hash no longer
+        matches and the next command re-locks. Changes are reported for this env's Python."""
+        where = marker_environment(python_version)
+        old = self.old_lock.versions(where) if self.old_lock is not None else {}
+        report.changes = diff_versions(old, new_lock.versions(where))
+        if new_lock.raw != self.old_lock_bytes:
+            write_bytes_atomic(self.project.lock_path, new_lock.raw)
+            report.lock_changed = True
+        if self.manifest.changed or not self.manifest_existed:
+            write_bytes_atomic(self.project.manifest_path, self.manifest.dumps())
+            report.manifest_changed = True
+
+    def rollback(self, report: ChangeReport) -> None:
+        """Put back what `write` changed, and only that (other files keep their mtimes)."""
+        if report.manifest_changed:
+            if self.manifest_existed:
+                write_bytes_atomic(self.project.manifest_path, self.manifest.raw)
+            else:
+                self.project.manifest_path.unlink(missing_ok=True)
+        if report.lock_changed:
+            if self.old_lock_bytes is None:
+                self.project.lock_path.unlink(missing_ok=True)
+            else:
+                write_bytes_atomic(self.project.lock_path, self.old_lock_bytes)
+
+    def sync_env(self, env: EnvInfo, interp: Interpreter, lock: Lock) -> EnvReport:
+        result = environment.sync(
+            self.project,
+            env,
+            interp,
+            lock.sha256,
+            self.manifest.pyproject.has_build_system,
+            self.progress,
+        )
+        self.progress(
+            ProgressEvent("done", "Environment ready" if not result.noop else "Up to date")
+        )
+        return result
+
+    def edit_lock_sync(
+        self,
+        report: ChangeReport,
+        sync: bool,
+        upgrade: bool = False,
+        upgrade_packages: Iterable[str] = (),
+    ) -> ChangeReport:
+        env, interp = self.plan_env()
+        new_lock = self.resolve(interp, upgrade, upgrade_packages)
+        self.write(new_lock, report, str(interp.version))
+        if sync:
+            try:
+                report.sync = self.sync_env(env, interp, new_lock)
+            except BaseException:
+                self.rollback(report)
+                raise
+        return report

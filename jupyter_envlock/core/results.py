@@ -1,0 +1,262 @@
+"""What the operations return, and the exact JSON shapes of it.
+
+`to_dict()` is what `--json` prints, what the REST API answers and what the magics render; the
+TypedDicts below are those shapes, kept in step with `labextension/src/api.ts`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, TypedDict
+
+from packaging.version import InvalidVersion, Version
+
+from .project import Project
+from .pyproject import ManagerName
+
+LockState = Literal["in-sync", "stale", "missing"]
+EnvState = Literal["in-sync", "out-of-date", "missing"]
+ProjectState = Literal[
+    "in-sync", "lock-out-of-date", "env-out-of-date", "no-lock", "no-env", "busy"
+]
+ChangeKind = Literal["added", "removed", "upgraded", "downgraded"]
+EditKind = Literal["added", "replaced", "unchanged", "removed"]
+
+
+class ProjectDict(TypedDict):
+    name: str
+    path: str
+    kernel_name: str
+    manager: ManagerName
+
+
+class EditDict(TypedDict):
+    name: str
+    kind: EditKind
+    old: str | None
+    new: str | None
+
+
+class ChangeDict(TypedDict):
+    name: str
+    old: str | None
+    new: str | None
+    kind: ChangeKind
+
+
+class EnvDict(TypedDict):
+    path: str
+    python: str | None
+    synced: bool
+    noop: bool
+    installed: list[str]
+    removed: list[str]
+
+
+class ChangeReportDict(TypedDict):
+    project: ProjectDict
+    edits: list[EditDict]
+    manifest_changed: bool
+    lock_changed: bool
+    relocked: bool
+    changes: list[ChangeDict]
+    env: EnvDict | None
+
+
+class DriftMissingDict(TypedDict):
+    name: str
+    locked: str
+
+
+class DriftExtraDict(TypedDict):
+    name: str
+    installed: str
+
+
+class DriftChangedDict(TypedDict):
+    name: str
+    locked: str
+    installed: str
+
+
+class DriftDict(TypedDict):
+    missing: list[DriftMissingDict]
+    extra: list[DriftExtraDict]
+    changed: list[DriftChangedDict]
+
+
+class StatusDict(TypedDict):
+    project: ProjectDict
+    python: str | None
+    env_path: str | None
+    lock: LockState
+    env: EnvState
+    state: ProjectState
+    busy: bool
+    drift: DriftDict
+
+
+class DependencyDict(TypedDict):
+    name: str
+    requirement: str
+    group: str | None
+    locked: str | None
+
+
+@dataclass(frozen=True)
+class Edit:
+    """What one add/remove did to one requirement, for the report."""
+
+    name: str
+    kind: EditKind
+    old: str | None
+    new: str | None
+
+    def to_dict(self) -> EditDict:
+        return {"name": self.name, "kind": self.kind, "old": self.old, "new": self.new}
+
+
+def no_drift() -> DriftDict:
+    return {"missing": [], "extra": [], "changed": []}
+
+
+def project_dict(project: Project, manager: ManagerName) -> ProjectDict:
+    return {
+        "name": project.name,
+        "path": str(project.root),
+        "kernel_name": project.kernel_name,
+        "manager": manager,
+    }
+
+
+@dataclass(frozen=True)
+class Change:
+    """One package whose locked version differs between two locks (for this machine)."""
+
+    name: str
+    old: str | None
+    new: str | None
+
+    @property
+    def kind(self) -> ChangeKind:
+        if self.old is None:
+            return "added"
+        if self.new is None:
+            return "removed"
+        try:
+            return "upgraded" if Version(self.new) > Version(self.old) else "downgraded"
+        except InvalidVersion:
+            return "upgraded"
+
+    def to_dict(self) -> ChangeDict:
+        return {"name": self.name, "old": self.old, "new": self.new, "kind": self.kind}
+
+
+def diff_versions(old: dict[str, str], new: dict[str, str]) -> list[Change]:
+    names = sorted(set(old) | set(new))
+    return [Change(n, old.get(n), new.get(n)) for n in names if old.get(n) != new.get(n)]
+
+
+@dataclass
+class EnvReport:
+    """What a sync did to the env (`noop`: it was already exact)."""
+
+    path: Path
+    python_version: str | None
+    noop: bool
+    installed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def python(self) -> Path:
+        from .environment import python_in
+
+        return python_in(self.path)
+
+    def to_dict(self) -> EnvDict:
+        return {
+            "path": str(self.path),
+            "python": self.python_version,
+            "synced": True,
+            "noop": self.noop,
+            "installed": list(self.installed),
+            "removed": list(self.removed),
+        }
+
+
+@dataclass
+class ChangeReport:
+    project: Project
+    manager: ManagerName
+    edits: list[Edit] = field(default_factory=list)
+    manifest_changed: bool = False
+    lock_changed: bool = False
+    relocked: bool = False
+    changes: list[Change] = field(default_factory=list)
+    sync: EnvReport | None = None
+
+    def to_dict(self) -> ChangeReportDict:
+        return {
+            "project": project_dict(self.project, self.manager),
+            "edits": [e.to_dict() for e in self.edits],
+            "manifest_changed": self.manifest_changed,
+            "lock_changed": self.lock_changed,
+            "relocked": self.relocked,
+            "changes": [c.to_dict() for c in self.changes],
+            "env": self.sync.to_dict() if self.sync is not None else None,
+        }
+
+
+@dataclass
+class Status:
+    project: Project
+    manager: ManagerName
+    python: str | None
+    env_path: str | None
+    lock: LockState
+    env: EnvState
+    drift: DriftDict = field(default_factory=no_drift)
+    busy: bool = False
+
+    @property
+    def state(self) -> ProjectState:
+        if self.busy:
+            return "busy"
+        if self.lock == "missing":
+            return "no-lock"
+        if self.lock == "stale":
+            return "lock-out-of-date"
+        if self.env == "missing":
+            return "no-env"
+        if self.env == "out-of-date":
+            return "env-out-of-date"
+        return "in-sync"
+
+    def to_dict(self) -> StatusDict:
+        return {
+            "project": project_dict(self.project, self.manager),
+            "python": self.python,
+            "env_path": self.env_path,
+            "lock": self.lock,
+            "env": self.env,
+            "state": self.state,
+            "busy": self.busy,
+            "drift": self.drift,
+        }
+
+
+@dataclass(frozen=True)
+class Dependency:
+    name: str
+    requirement: str
+    group: str | None
+    locked: str | None
+
+    def to_dict(self) -> DependencyDict:
+        return {
+            "name": self.name,
+            "requirement": self.requirement,
+            "group": self.group,
+            "locked": self.locked,
+        }
