@@ -94,15 +94,17 @@ class EnvlockApp(ExtensionApp):
         serverapp.kernel_spec_manager_class = EnvlockKernelSpecManager
 
     def initialize_settings(self) -> None:
+        serverapp = self.serverapp
+        assert serverapp is not None  # set before the extension is loaded
         self.scanner = ProjectScanner(
-            self.serverapp.root_dir,
+            serverapp.root_dir,
             depth=self.scan_depth,
             ignored=self.ignored_folders,
             interval=self.rescan_interval,
             log=self.log,
         )
         self.scanner.start()
-        ksm = self.serverapp.kernel_spec_manager
+        ksm = serverapp.kernel_spec_manager
         if isinstance(ksm, EnvlockKernelSpecManager):
             ksm.scanner = self.scanner
             self.log.info(
@@ -112,7 +114,8 @@ class EnvlockApp(ExtensionApp):
             )
         # The provisioner emits through its kernel manager's event logger, which jupyter_server
         # makes the server's: the schema is registered there.
-        self.serverapp.event_logger.register_event_schema(EVENT_SCHEMA)
+        assert serverapp.event_logger is not None
+        serverapp.event_logger.register_event_schema(EVENT_SCHEMA)
 
     def initialize_handlers(self) -> None:
         # Patterns are relative; ExtensionApp adds base_url.

@@ -63,8 +63,9 @@ class TestProjectKernel(jupyter_kernel_test.KernelTests):
         """Stopped by the fixture below."""
 
     @pytest.fixture(autouse=True, scope="class")
+    @classmethod
     def _project_kernel(
-        self,
+        cls,
         request: pytest.FixtureRequest,
         kernel_world: KernelWorld,
         tmp_path_factory: pytest.TempPathFactory,
@@ -75,7 +76,6 @@ class TestProjectKernel(jupyter_kernel_test.KernelTests):
             install = ["kernels", "install", "--project", str(kernel_world.project)]
             assert cli.main([*install, "--prefix", str(prefix), "--quiet"]) == 0
             mp.setenv("JUPYTER_PATH", str(Path(prefix) / "share" / "jupyter"))
-            cls = request.cls
             cls.km, cls.kc = start_new_kernel(kernel_name=cls.kernel_name, startup_timeout=120)
             try:
                 yield

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..core import operations
 from ..core.progress import Progress
+from ..core.pyproject import StalePolicy
 from . import render
 
 
@@ -48,7 +49,7 @@ def lock_and_sync(args: argparse.Namespace, progress: Progress) -> Result:
 
 
 def sync(args: argparse.Namespace, progress: Progress) -> Result:
-    stale = "error" if args.locked else None
+    stale: StalePolicy | None = "error" if args.locked else None
     return _changes(operations.sync(args.project, progress, stale=stale).to_dict())
 
 

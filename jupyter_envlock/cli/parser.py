@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import IO, NoReturn
+from typing import NoReturn
 
 COMMON = ("--project", "--json", "--quiet")
 # The commands a notebook may run on its own kernel's project (%dep).
@@ -33,7 +33,7 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._said: list[str] = []
 
-    def _print_message(self, message: str, file: IO[str] | None = None) -> None:
+    def _print_message(self, message: str, file: object = None) -> None:
         if message:
             self._said.append(message)
 

@@ -14,6 +14,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
@@ -83,8 +84,9 @@ def locate(project: Project, requires_python: str | None) -> EnvInfo | None:
             fits = version is not None and spec.contains(Version(version), prereleases=True)
         except InvalidVersion:
             fits = False
-        if fits and (best is None or Version(version) > Version(best.python_version or "0")):
-            best = EnvInfo(env_dir, version)
+        if fits and version is not None:
+            if best is None or Version(version) > Version(best.python_version or "0"):
+                best = EnvInfo(env_dir, version)
     return best
 
 
@@ -102,11 +104,12 @@ def plan(
     return EnvInfo(path, str(interp.version)), interp
 
 
-def read_marker(env_dir: Path) -> dict:
+def read_marker(env_dir: Path) -> dict[str, Any]:
     try:
-        return json.loads((env_dir / MARKER).read_text(encoding="utf-8"))
+        marker = json.loads((env_dir / MARKER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    return marker if isinstance(marker, dict) else {}
 
 
 def dist_infos(env_dir: Path) -> list[str]:

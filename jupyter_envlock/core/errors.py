@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
+
+class ErrorDict(TypedDict):
+    """`{"error": ...}` in --json output and REST answers."""
+
+    type: str
+    message: str
+    details: str
+
 
 class EnvlockError(Exception):
     """Base class: `message` is for users, `details` (optional) is tool output worth showing."""
@@ -14,7 +24,7 @@ class EnvlockError(Exception):
         self.message = message
         self.details = details
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> ErrorDict:
         return {"type": type(self).__name__, "message": self.message, "details": self.details}
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from packaging.markers import (
     InvalidMarker,
@@ -88,7 +88,7 @@ class LockedPackage:
 class Lock:
     """A pylock.toml: raw bytes, plain data, and (on demand) the validated `packaging.pylock` view."""
 
-    def __init__(self, raw: bytes, data: dict, where: str) -> None:
+    def __init__(self, raw: bytes, data: dict[str, Any], where: str) -> None:
         self.raw = raw
         self.data = data
         self.where = where
@@ -228,7 +228,7 @@ def _all_files_hashed(pkg: object) -> bool:
 
 def marker_environment(python_version: str) -> dict[str, str]:
     """This machine's marker environment, for an env whose Python is `python_version`."""
-    env = dict(default_environment())
+    env: dict[str, str] = {k: str(v) for k, v in default_environment().items()}
     parts = python_version.split(".")
     env["python_version"] = ".".join(parts[:2])
     env["python_full_version"] = python_version

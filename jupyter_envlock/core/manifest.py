@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import re
 from pathlib import Path
+from typing import cast
 
 import tomlkit
 import tomlkit.exceptions
@@ -83,7 +84,7 @@ class Manifest:
                 if not create:
                     return None
                 project["dependencies"] = tomlkit.array()
-            return project["dependencies"]
+            return cast(Array, project["dependencies"])
         groups = self.doc.get("dependency-groups")
         if groups is None:
             if not create:
@@ -94,7 +95,7 @@ class Manifest:
             if not create:
                 return None
             groups[group] = tomlkit.array()
-        return groups[group]
+        return cast(Array, groups[group])
 
     def add(self, req: Requirement, group: str | None = None) -> Edit:
         """Add `req`, or replace the requirement of the same name in place (position, comment)."""

@@ -114,9 +114,6 @@ class Project:
         """Outside the project, in the cache, keyed by project path and Python (as Poetry does)."""
         return cache_dir() / "envs" / f"{self.env_prefix}{python_minor}"
 
-    def summary(self) -> dict:
-        return {"name": self.name, "path": str(self.root), "kernel_name": self.kernel_name}
-
 
 ProjectRef = Path | str | Project  # anything that names a project
 

@@ -22,7 +22,7 @@ def _drop_own_folder() -> None:
 
 def main() -> None:
     try:
-        import envlock_kernel  # imported (whole) while this folder is on sys.path
+        import envlock_kernel  # type: ignore[import-not-found]  # (whole) while on sys.path
     except Exception as e:  # the kernel must start even if the magics cannot load
         envlock_kernel = None
         print("jupyter_envlock: %dep magics unavailable: {!r}".format(e), file=sys.stderr)

@@ -11,6 +11,7 @@ import hashlib
 import platform
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -46,6 +47,9 @@ from ..results import (
     no_drift,
 )
 from .base import Manager
+
+if TYPE_CHECKING:
+    from packaging.pylock import PackageSdist, PackageWheel
 
 
 def read_or_none(path: Path) -> bytes | None:
@@ -183,7 +187,7 @@ class PylockManager(Manager):
             "#   pip install --require-hashes -r requirements.txt",
         ]
         for pkg in lock.pylock.packages:
-            files = list(pkg.wheels or [])
+            files: list[PackageWheel | PackageSdist] = list(pkg.wheels or [])
             if pkg.sdist is not None:
                 files.append(pkg.sdist)
             line = f"{canonicalize_name(pkg.name)}=={pkg.version}"

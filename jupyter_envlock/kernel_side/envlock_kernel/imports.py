@@ -64,6 +64,8 @@ def pth_files(site_dir: str | None) -> set[str]:
 
 
 def activate_new_pth(site_dir: str | None, before: set[str]) -> None:
+    if site_dir is None:
+        return
     for name in sorted(pth_files(site_dir) - before):
         try:
             site.addpackage(site_dir, name, set(sys.path))
