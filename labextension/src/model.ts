@@ -4,6 +4,7 @@
  * flight, build progress from the event bus, errors and the restart prompt.
  */
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { Debouncer, IPoll, Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import {
@@ -52,6 +53,8 @@ export const POLL_INTERVAL = 3000;
 export const BUSY_POLL_INTERVAL = 1000;
 /** Re-read the project list every this many polls. */
 const PROJECTS_EVERY = 5;
+/** A burst of refresh requests (say, several cells run) collapses into one this long after the last (ms). */
+const REFRESH_DEBOUNCE = 300;
 
 /** The user-facing message of anything thrown. */
 export function errorMessage(error: unknown): string {
@@ -69,6 +72,18 @@ export class EnvlockModel {
     if (tracker) {
       tracker.currentChanged.connect(this._onCurrentChanged, this);
     }
+    // Started and stopped by setConsumerActive; skips its turn while the
+    // browser tab is hidden or one of our own actions runs.
+    this._poll = new Poll({
+      name: 'jupyter-envlock:status',
+      auto: false,
+      factory: state => this._pollOnce(state.phase),
+      frequency: { interval: POLL_INTERVAL, backoff: false },
+      linger: 0,
+      standby: () => this._busy !== null || 'when-hidden'
+    });
+    this._refreshSoon = new Debouncer(() => this.refresh(), REFRESH_DEBOUNCE);
+    this._recheckBusy = new Debouncer(() => this.refresh(), BUSY_POLL_INTERVAL);
   }
 
   /** Emitted on any change of what the views show. */
@@ -175,11 +190,9 @@ export class EnvlockModel {
       return;
     }
     this._isDisposed = true;
-    this._stopTimer();
-    if (this._refreshTimer !== null) {
-      window.clearTimeout(this._refreshTimer);
-      this._refreshTimer = null;
-    }
+    this._poll.dispose();
+    this._refreshSoon.dispose();
+    this._recheckBusy.dispose();
     if (this._tracker) {
       this._tracker.currentChanged.disconnect(this._onCurrentChanged, this);
     }
@@ -206,10 +219,9 @@ export class EnvlockModel {
     }
     const is = this._consumers.size > 0;
     if (is && !was) {
-      this._startTimer();
-      void this.refresh();
+      void this._poll.start(); // its first tick reads the status at once
     } else if (!is && was) {
-      this._stopTimer();
+      void this._poll.stop();
     }
   }
 
@@ -257,14 +269,10 @@ export class EnvlockModel {
   }
 
   /** Refresh soon, coalescing bursts (e.g. several cells executed). */
-  scheduleRefresh(delay = 300): void {
-    if (this._refreshTimer !== null) {
-      window.clearTimeout(this._refreshTimer);
+  scheduleRefresh(): void {
+    if (!this._isDisposed) {
+      void this._refreshSoon.invoke();
     }
-    this._refreshTimer = window.setTimeout(() => {
-      this._refreshTimer = null;
-      void this.refresh();
-    }, delay);
   }
 
   async add(spec: string, group: string | null = null): Promise<boolean> {
@@ -447,7 +455,7 @@ export class EnvlockModel {
       }
       if (this.serverBusy) {
         // show the real state soon after the other command lets go
-        this.scheduleRefresh(BUSY_POLL_INTERVAL);
+        void this._recheckBusy.invoke();
       }
     } catch (error) {
       if (!this._isCurrent(project)) {
@@ -592,31 +600,25 @@ export class EnvlockModel {
     }
   }
 
-  private _startTimer(): void {
-    if (this._timer !== null) {
-      return;
-    }
-    this._timer = window.setInterval(() => this._tick(), POLL_INTERVAL);
-  }
-
-  private _stopTimer(): void {
-    if (this._timer !== null) {
-      window.clearInterval(this._timer);
-      this._timer = null;
-    }
-  }
-
-  private _tick(): void {
-    if (document.hidden || this._busy !== null) {
+  /**
+   * One turn of the poll: the status; every PROJECTS_EVERY turns, and while
+   * no project is found, the project list too. The first turn after a view
+   * appeared reads the status only.
+   */
+  private async _pollOnce(phase: IPoll.Phase<'standby'>): Promise<void> {
+    if (phase === 'started') {
+      await this.refresh();
       return;
     }
     this._ticks += 1;
+    const reads: Promise<void>[] = [];
     if (this._ticks % PROJECTS_EVERY === 0 || this._project === null) {
-      void this.refreshProjects();
+      reads.push(this.refreshProjects());
     }
     if (this._project !== null) {
-      void this.refresh();
+      reads.push(this.refresh());
     }
+    await Promise.all(reads);
   }
 
   private _emit(): void {
@@ -639,13 +641,14 @@ export class EnvlockModel {
   private _restart: RestartPrompt | null = null;
   private _lastReport: ChangeReport | null = null;
   private _consumers = new Set<string>();
-  private _timer: number | null = null;
+  private _poll: Poll;
   private _ticks = 0;
+  private _refreshSoon: Debouncer;
+  private _recheckBusy: Debouncer;
   private _refreshing: Promise<void> | null = null;
   private _refreshCount = 0;
   private _settleAfter: number | null = null;
   private _refreshAgain = false;
-  private _refreshTimer: number | null = null;
   private _isDisposed = false;
   private _changed = new Signal<this, void>(this);
   private _projectChanged = new Signal<this, void>(this);
