@@ -16,25 +16,15 @@ import {
   listProjects,
   lockProject,
   ProjectDetails,
-  ProjectState,
   ProjectSummary,
   removeDependencies,
   syncProject
 } from './api';
 import { normalizePath, resolveProject } from './resolve';
+import { DisplayState, displayState, isServerBusy } from './state';
 
 export { normalizePath, resolveProject };
-
-/**
- * What the badge shows: the server's state plus client-side ones. The
- * server's `busy` (another command holds the project's lock) shows as
- * `building`, never as drift.
- */
-export type DisplayState =
-  | Exclude<ProjectState, 'busy'>
-  | 'building'
-  | 'error'
-  | 'unknown';
+export type { DisplayState };
 
 export interface BuildProgress {
   phase: string;
@@ -143,11 +133,7 @@ export class EnvlockModel {
    * holds the project's lock: its lock and env may be mid-write.
    */
   get serverBusy(): boolean {
-    const status = this._details?.status;
-    if (status) {
-      return status.busy === true || status.state === 'busy';
-    }
-    return this._project?.state === 'busy';
+    return isServerBusy(this._details?.status ?? null, this._project);
   }
 
   /**
@@ -165,20 +151,12 @@ export class EnvlockModel {
   }
 
   get state(): DisplayState {
-    if (this._build || this._busy || this.settling || this.serverBusy) {
-      return 'building';
-    }
-    if (this._buildFailed || this._loadFailed) {
-      return 'error';
-    }
-    // past this point the state is not 'busy' (serverBusy above)
-    if (this._details) {
-      return this._details.status.state as DisplayState;
-    }
-    if (this._project) {
-      return this._project.state as DisplayState;
-    }
-    return 'unknown';
+    return displayState({
+      working: this._build !== null || this._busy !== null || this.settling,
+      failed: this._buildFailed || this._loadFailed,
+      status: this._details?.status ?? null,
+      summary: this._project
+    });
   }
 
   get isDisposed(): boolean {
