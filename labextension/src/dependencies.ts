@@ -2,13 +2,13 @@
  * Direct dependencies by group, as the panel lists them. Dependency-free
  * (unit-tested with node --test).
  */
-import type { Dependency } from './api';
+import type { IDependency } from './api';
 
 /** The dependencies by group: `[project].dependencies` (null) first, then the groups by name. */
 export function groupDependencies(
-  deps: readonly Dependency[]
-): Array<[string | null, Dependency[]]> {
-  const groups = new Map<string | null, Dependency[]>();
+  deps: readonly IDependency[]
+): Array<[string | null, IDependency[]]> {
+  const groups = new Map<string | null, IDependency[]>();
   for (const dep of deps) {
     const key = dep.group ?? null;
     const members = groups.get(key) ?? [];
@@ -22,7 +22,7 @@ export function groupDependencies(
 }
 
 /** The names of the PEP 735 groups in use, sorted (for the add form's choice). */
-export function groupNames(deps: readonly Dependency[]): string[] {
+export function groupNames(deps: readonly IDependency[]): string[] {
   return [
     ...new Set(deps.map(d => d.group).filter((g): g is string => !!g))
   ].sort();

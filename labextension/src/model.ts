@@ -9,14 +9,14 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import {
   addDependencies,
-  ChangeReport,
-  Dependency,
-  EnvBuildEvent,
+  IChangeReport,
+  IDependency,
+  IEnvBuildEvent,
   getProject,
   listProjects,
   lockProject,
-  ProjectDetails,
-  ProjectSummary,
+  IProjectDetails,
+  IProjectSummary,
   removeDependencies,
   syncProject
 } from './api';
@@ -26,14 +26,14 @@ import { DisplayState, displayState, isServerBusy } from './state';
 export { normalizePath, resolveProject };
 export type { DisplayState };
 
-export interface BuildProgress {
+export interface IBuildProgress {
   phase: string;
   message: string;
   done: number | null;
   total: number | null;
 }
 
-export interface RestartPrompt {
+export interface IRestartPrompt {
   reason: string;
 }
 
@@ -86,11 +86,11 @@ export class EnvlockModel {
     return this._projectChanged;
   }
 
-  get projects(): readonly ProjectSummary[] {
+  get projects(): readonly IProjectSummary[] {
     return this._projects;
   }
 
-  get project(): ProjectSummary | null {
+  get project(): IProjectSummary | null {
     return this._project;
   }
 
@@ -99,7 +99,7 @@ export class EnvlockModel {
     return this._pinned !== null;
   }
 
-  get details(): ProjectDetails | null {
+  get details(): IProjectDetails | null {
     return this._details;
   }
 
@@ -112,7 +112,7 @@ export class EnvlockModel {
     return this._busy;
   }
 
-  get build(): BuildProgress | null {
+  get build(): IBuildProgress | null {
     return this._build;
   }
 
@@ -120,11 +120,11 @@ export class EnvlockModel {
     return this._error;
   }
 
-  get restartPrompt(): RestartPrompt | null {
+  get restartPrompt(): IRestartPrompt | null {
     return this._restart;
   }
 
-  get lastReport(): ChangeReport | null {
+  get lastReport(): IChangeReport | null {
     return this._lastReport;
   }
 
@@ -259,7 +259,7 @@ export class EnvlockModel {
     );
   }
 
-  async remove(dep: Dependency): Promise<boolean> {
+  async remove(dep: IDependency): Promise<boolean> {
     return this._run(
       `Removing ${dep.name}`,
       path => removeDependencies(path, [dep.name], dep.group),
@@ -324,7 +324,7 @@ export class EnvlockModel {
   }
 
   /** Feed one env-build event from the server's event bus. */
-  handleBuildEvent(event: EnvBuildEvent): void {
+  handleBuildEvent(event: IEnvBuildEvent): void {
     const project = this._project;
     if (!project) {
       return;
@@ -367,7 +367,7 @@ export class EnvlockModel {
 
   private async _run(
     label: string,
-    action: (path: string) => Promise<ChangeReport>,
+    action: (path: string) => Promise<IChangeReport>,
     isRemove = false
   ): Promise<boolean> {
     const project = this._project;
@@ -446,7 +446,7 @@ export class EnvlockModel {
     this._emit();
   }
 
-  private _isCurrent(project: ProjectSummary): boolean {
+  private _isCurrent(project: IProjectSummary): boolean {
     return (
       !this._isDisposed &&
       this._project !== null &&
@@ -518,8 +518,7 @@ export class EnvlockModel {
       return fromPreference;
     }
     const spec = panel.model?.getMetadata('kernelspec') as
-      | { name?: string }
-      | undefined;
+      { name?: string } | undefined;
     return spec?.name ?? null;
   }
 
@@ -532,11 +531,10 @@ export class EnvlockModel {
   }
 
   private _updateProject(): void {
-    let next: ProjectSummary | null;
+    let next: IProjectSummary | null;
     if (this._pinned !== null) {
       const pinned = this._pinned;
-      next =
-        this._projects.find(p => normalizePath(p.path) === pinned) ?? null;
+      next = this._projects.find(p => normalizePath(p.path) === pinned) ?? null;
     } else {
       next = resolveProject(
         this._projects,
@@ -607,17 +605,17 @@ export class EnvlockModel {
 
   private _tracker: INotebookTracker | null;
   private _notebook: NotebookPanel | null = null;
-  private _projects: ProjectSummary[] = [];
-  private _project: ProjectSummary | null = null;
+  private _projects: IProjectSummary[] = [];
+  private _project: IProjectSummary | null = null;
   private _pinned: string | null = null;
-  private _details: ProjectDetails | null = null;
+  private _details: IProjectDetails | null = null;
   private _busy: string | null = null;
-  private _build: BuildProgress | null = null;
+  private _build: IBuildProgress | null = null;
   private _buildFailed = false;
   private _loadFailed = false;
   private _error: string | null = null;
-  private _restart: RestartPrompt | null = null;
-  private _lastReport: ChangeReport | null = null;
+  private _restart: IRestartPrompt | null = null;
+  private _lastReport: IChangeReport | null = null;
   private _consumers = new Set<string>();
   private _poll: Poll;
   private _ticks = 0;

@@ -10,10 +10,7 @@ import type { ProjectState } from './api';
  * `building`, never as drift.
  */
 export type DisplayState =
-  | Exclude<ProjectState, 'busy'>
-  | 'building'
-  | 'error'
-  | 'unknown';
+  Exclude<ProjectState, 'busy'> | 'building' | 'error' | 'unknown';
 
 /** The badge's tooltip for each state. */
 export const STATE_TEXT: Record<DisplayState, string> = {
@@ -58,9 +55,7 @@ export function isServerBusy(
   status: IStatusFacts | null,
   summary: ISummaryFacts | null
 ): boolean {
-  return (
-    status?.busy === true || (status?.state ?? summary?.state) === 'busy'
-  );
+  return status?.busy === true || (status?.state ?? summary?.state) === 'busy';
 }
 
 /** The state the badge shows: working first, then failure, then the server's. */

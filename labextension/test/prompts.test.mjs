@@ -6,7 +6,10 @@ import { FIX_PROMPTS, fixPromptFor } from '../lib/prompts.js';
 
 test('a stale or missing lock is re-locked and synced in one click', () => {
   assert.deepEqual(
-    [fixPromptFor('lock-out-of-date').label, fixPromptFor('lock-out-of-date').action],
+    [
+      fixPromptFor('lock-out-of-date').label,
+      fixPromptFor('lock-out-of-date').action
+    ],
     ['Re-lock and sync', 'relockAndSync']
   );
   assert.deepEqual(
@@ -21,7 +24,10 @@ test('an environment that differs from the lock is synced, with the drift listed
   assert.equal(prompt.action, 'sync');
   assert.equal(prompt.showDrift, true);
   const build = fixPromptFor('no-env');
-  assert.deepEqual([build.label, build.action, build.showDrift], ['Build', 'sync', false]);
+  assert.deepEqual(
+    [build.label, build.action, build.showDrift],
+    ['Build', 'sync', false]
+  );
 });
 
 test('in sync, busy or unknown: no prompt', () => {
@@ -31,7 +37,12 @@ test('in sync, busy or unknown: no prompt', () => {
 });
 
 test('every prompt says what is wrong and names a model action', () => {
-  assert.deepEqual(Object.keys(FIX_PROMPTS).sort(), ['env-out-of-date', 'lock-out-of-date', 'no-env', 'no-lock']);
+  assert.deepEqual(Object.keys(FIX_PROMPTS).sort(), [
+    'env-out-of-date',
+    'lock-out-of-date',
+    'no-env',
+    'no-lock'
+  ]);
   for (const [state, prompt] of Object.entries(FIX_PROMPTS)) {
     assert.ok(prompt.text.endsWith('.'), state);
     assert.ok(['relockAndSync', 'sync'].includes(prompt.action), state);

@@ -17,12 +17,20 @@ test('the status, when read, wins over the project list', () => {
     summary: { state: 'in-sync' }
   };
   assert.equal(displayState(facts), 'env-out-of-date');
-  assert.equal(displayState({ ...idle, summary: { state: 'no-lock' } }), 'no-lock');
+  assert.equal(
+    displayState({ ...idle, summary: { state: 'no-lock' } }),
+    'no-lock'
+  );
   assert.equal(displayState({ ...idle, summary: { state: 'error' } }), 'error');
 });
 
 test('our own work shows as building, even over a failure', () => {
-  const facts = { ...idle, working: true, failed: true, status: { state: 'no-lock' } };
+  const facts = {
+    ...idle,
+    working: true,
+    failed: true,
+    status: { state: 'no-lock' }
+  };
   assert.equal(displayState(facts), 'building');
 });
 
@@ -33,8 +41,15 @@ test("the server's busy shows as building, never as drift", () => {
     [{ state: 'busy' }, { state: 'in-sync' }],
     [null, { state: 'busy' }]
   ]) {
-    assert.equal(isServerBusy(status, summary), true, JSON.stringify([status, summary]));
-    assert.equal(displayState({ ...idle, failed: true, status, summary }), 'building');
+    assert.equal(
+      isServerBusy(status, summary),
+      true,
+      JSON.stringify([status, summary])
+    );
+    assert.equal(
+      displayState({ ...idle, failed: true, status, summary }),
+      'building'
+    );
   }
   // a fresh status that is not busy wins over a list entry read while it was
   assert.equal(isServerBusy({ state: 'in-sync' }, { state: 'busy' }), false);
@@ -47,7 +62,16 @@ test('a failure shows as error over the last known state', () => {
 });
 
 test('every state the badge can show has a tooltip', () => {
-  const states = ['in-sync', 'lock-out-of-date', 'env-out-of-date', 'no-lock', 'no-env', 'building', 'error', 'unknown'];
+  const states = [
+    'in-sync',
+    'lock-out-of-date',
+    'env-out-of-date',
+    'no-lock',
+    'no-env',
+    'building',
+    'error',
+    'unknown'
+  ];
   assert.deepEqual(Object.keys(STATE_TEXT).sort(), [...states].sort());
   for (const state of states) {
     assert.ok(STATE_TEXT[state].length > 5, state);

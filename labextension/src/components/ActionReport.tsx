@@ -1,13 +1,13 @@
 import React from 'react';
 
-import { ChangeReport } from '../api';
+import { IChangeReport } from '../api';
 import { describeChange, summarizeNoChange } from '../report';
 
 /** What the last action changed: one line per package, or a sentence when no version changed. */
 export function ActionReport({
   report
 }: {
-  report: ChangeReport;
+  report: IChangeReport;
 }): JSX.Element {
   const changes = report.changes ?? [];
   return (

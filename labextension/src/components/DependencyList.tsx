@@ -1,6 +1,6 @@
 import React from 'react';
 
-import { Dependency } from '../api';
+import { IDependency } from '../api';
 import { groupDependencies } from '../dependencies';
 
 /** The project's direct dependencies by group, each with its locked version and a remove button. */
@@ -9,9 +9,9 @@ export function DependencyList({
   disabled,
   onRemove
 }: {
-  deps: readonly Dependency[];
+  deps: readonly IDependency[];
   disabled: boolean;
-  onRemove: (dep: Dependency) => void;
+  onRemove: (dep: IDependency) => void;
 }): JSX.Element {
   if (deps.length === 0) {
     return (

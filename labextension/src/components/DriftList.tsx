@@ -1,13 +1,13 @@
 import React from 'react';
 
-import { Drift } from '../api';
+import { IDrift } from '../api';
 import { DRIFT_LINES_SHOWN, driftLines } from '../report';
 
 /** The packages that differ between the environment and the lock (the first few). */
 export function DriftList({
   drift
 }: {
-  drift: Drift | undefined;
+  drift: IDrift | undefined;
 }): JSX.Element | null {
   const lines = driftLines(drift);
   if (lines.length === 0) {

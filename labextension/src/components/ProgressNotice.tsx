@@ -1,10 +1,13 @@
 import React from 'react';
 
-import { BuildProgress } from '../model';
+import { IBuildProgress } from '../model';
 import { formatCounts } from '../progress';
 
 /** What is running: the env build's phase, our own action, or another command. */
-function progressText(build: BuildProgress | null, action: string | null): string {
+function progressText(
+  build: IBuildProgress | null,
+  action: string | null
+): string {
   if (build) {
     const counts = formatCounts(build);
     return (
@@ -24,7 +27,7 @@ export function ProgressNotice({
   build,
   action
 }: {
-  build: BuildProgress | null;
+  build: IBuildProgress | null;
   /** The label of our own action in flight. */
   action: string | null;
 }): JSX.Element {

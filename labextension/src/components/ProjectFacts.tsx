@@ -1,6 +1,6 @@
 import React from 'react';
 
-import { ProjectSummary, Status } from '../api';
+import { IProjectSummary, IStatus } from '../api';
 import { DisplayState, normalizePath } from '../model';
 import { StateBadge } from './StateBadge';
 
@@ -10,8 +10,8 @@ export function ProjectFacts({
   status,
   state
 }: {
-  project: ProjectSummary;
-  status: Status | null;
+  project: IProjectSummary;
+  status: IStatus | null;
   state: DisplayState;
 }): JSX.Element {
   return (

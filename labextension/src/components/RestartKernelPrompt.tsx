@@ -1,6 +1,6 @@
 import React from 'react';
 
-import { EnvlockModel, RestartPrompt } from '../model';
+import { EnvlockModel, IRestartPrompt } from '../model';
 
 /** Why the kernel should restart, with Restart kernel and Later. */
 export function RestartKernelPrompt({
@@ -8,7 +8,7 @@ export function RestartKernelPrompt({
   prompt
 }: {
   model: EnvlockModel;
-  prompt: RestartPrompt;
+  prompt: IRestartPrompt;
 }): JSX.Element {
   return (
     <div
