@@ -111,12 +111,15 @@ def dep_row(page: Any, name: str) -> Any:
     return panel(page).locator(f'[data-testid="envlock-dep-row"][data-name="{name}"]')
 
 
+def panel_tab(page: Any) -> Any:
+    """The Environment tab of the right sidebar: a click opens or closes the panel."""
+    return page.locator('.jp-SideBar.jp-mod-right .lm-TabBar-tab[data-id="jupyter-envlock:panel"]')
+
+
 def open_panel(page: Any) -> None:
     """Click the Environment tab of the right sidebar (if the panel is not shown already)."""
     if not panel(page).is_visible():
-        page.locator(
-            '.jp-SideBar.jp-mod-right .lm-TabBar-tab[data-id="jupyter-envlock:panel"]'
-        ).click()
+        panel_tab(page).click()
     expect(panel(page)).to_be_visible(timeout=UI_TIMEOUT)
 
 
