@@ -397,7 +397,7 @@ def panel_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _story_stem(request: pytest.FixtureRequest) -> str:
-    """The artifact names of a story: its module's name (``test_panel_drift``...)."""
+    """The artifact names of a story: its module's name (``test_panel_dependencies``...)."""
     return request.module.__name__.rsplit(".", 1)[-1]
 
 

@@ -1,7 +1,8 @@
 """The first open of a project notebook in a real JupyterLab, as a user meets it.
 
-The launcher shows the project kernel; opening the project's notebook starts its kernel, which
-builds the env (no lock, no env yet) with live progress, and the panel follows. Everything
+The launcher shows the project kernel; the panel asks the server only while it is shown; opening
+the project's notebook starts its kernel, which builds the env (no lock, no env yet) with live
+progress, and the panel follows. The tests run in file order: the notebook opens last. Everything
 installs from the session's local index (tiny wheels + real ipykernel wheels): no internet.
 Screenshots go to ``<repo>/test-artifacts/``.
 """
@@ -24,11 +25,15 @@ from panel_helpers import (
     open_notebook,
     open_panel,
     panel,
+    panel_tab,
     seen,
     state_badge,
     states_since,
 )
 from playwright.sync_api import expect
+
+POLL_INTERVAL_MS = 3000  # model.ts POLL_INTERVAL
+WINDOW_MS = POLL_INTERVAL_MS + 1500  # long enough for one poll, short of two
 
 
 def test_launcher_shows_the_project_kernel(page: Any, shots: Path) -> None:
@@ -43,6 +48,36 @@ def test_launcher_shows_the_project_kernel(page: Any, shots: Path) -> None:
         "img => img.complete && img.naturalWidth > 0", arg=logo.element_handle(), timeout=UI_TIMEOUT
     )
     launcher.screenshot(path=str(shots / "launcher.png"))
+
+
+def test_the_poll_runs_only_while_the_panel_is_shown(page: Any) -> None:
+    """Before the notebook opens there is no project and no status bar item, so only the panel
+    looks: while it is shown, each poll (every 3 s) re-reads the project list to find one."""
+    calls: list[str] = []
+
+    def record(request: Any) -> None:
+        if "/jupyter-envlock/" in request.url:
+            calls.append(request.url)
+
+    page.on("request", record)
+    try:
+        page.wait_for_timeout(1000)  # the project list is read once at start
+        calls.clear()
+        page.wait_for_timeout(WINDOW_MS)
+        assert calls == [], calls
+
+        open_panel(page)
+        page.wait_for_timeout(WINDOW_MS)
+        assert len(calls) == 1 and "/jupyter-envlock/projects" in calls[0], calls
+
+        panel_tab(page).click()
+        expect(panel(page)).to_be_hidden(timeout=UI_TIMEOUT)
+        page.wait_for_timeout(500)  # a request sent just before the click
+        calls.clear()
+        page.wait_for_timeout(WINDOW_MS)
+        assert calls == [], calls
+    finally:
+        page.remove_listener("request", record)
 
 
 def test_opening_the_notebook_builds_the_env_with_progress(page: Any, shots: Path) -> None:
