@@ -9,14 +9,14 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import {
   addDependencies,
+  getProject,
   IChangeReport,
   IDependency,
   IEnvBuildEvent,
-  getProject,
-  listProjects,
-  lockProject,
   IProjectDetails,
   IProjectSummary,
+  listProjects,
+  lockProject,
   removeDependencies,
   syncProject
 } from './api';
@@ -24,7 +24,6 @@ import { normalizePath, resolveProject } from './resolve';
 import { DisplayState, displayState, isServerBusy } from './state';
 
 export { normalizePath, resolveProject };
-export type { DisplayState };
 
 export interface IBuildProgress {
   phase: string;

@@ -2,7 +2,7 @@
  * The words for what an action changed and for how an environment drifted
  * from its lock. Dependency-free (unit-tested with node --test).
  */
-import type { IChange, ChangeKind, IChangeReport, IDrift } from './api';
+import type { ChangeKind, IChange, IChangeReport, IDrift } from './api';
 
 /** How each kind of change reads: `+ name 1.0`, `↑ name 1.0 → 2.0`, ... */
 const CHANGE_TEXT: Record<ChangeKind, (change: IChange) => string> = {

@@ -1,7 +1,8 @@
 import React from 'react';
 
 import { IProjectSummary, IStatus } from '../api';
-import { DisplayState, normalizePath } from '../model';
+import { normalizePath } from '../model';
+import { DisplayState } from '../state';
 import { StateBadge } from './StateBadge';
 
 /** The project's name and state, its path, Python, kernel and environment folder. */
