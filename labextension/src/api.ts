@@ -35,11 +35,15 @@ export type ProjectState =
 export type LockState = 'in-sync' | 'stale' | 'missing';
 export type EnvState = 'in-sync' | 'out-of-date' | 'missing';
 
+/** Which tool owns the project's lock: envlock's own pylock.toml, uv or Poetry. */
+export type ManagerName = 'pylock' | 'uv' | 'poetry';
+
 /** A project as it appears inside Status and ChangeReport (`path` is absolute there). */
 export interface IProjectInfo {
   name: string;
   path: string;
   kernel_name: string;
+  manager: ManagerName;
 }
 
 /**
@@ -98,6 +102,15 @@ export interface IDependency {
 }
 
 export type ChangeKind = 'added' | 'removed' | 'upgraded' | 'downgraded';
+export type EditKind = 'added' | 'replaced' | 'unchanged' | 'removed';
+
+/** What an add or remove did to one requirement of pyproject.toml. */
+export interface IEdit {
+  name: string;
+  kind: EditKind;
+  old: string | null;
+  new: string | null;
+}
 
 export interface IChange {
   name: string;
@@ -108,7 +121,7 @@ export interface IChange {
 
 export interface IEnvReport {
   path: string;
-  python: string;
+  python: string | null;
   synced: boolean;
   noop: boolean;
   installed: string[];
@@ -117,6 +130,7 @@ export interface IEnvReport {
 
 export interface IChangeReport {
   project: IProjectInfo;
+  edits: IEdit[];
   manifest_changed: boolean;
   lock_changed: boolean;
   relocked: boolean;
