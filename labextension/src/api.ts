@@ -2,7 +2,9 @@
  * Typed client for the jupyter-envlock REST API (`<baseUrl>/jupyter-envlock/...`).
  *
  * The shapes below mirror `docs/architecture.md`: they are what the server's
- * `.to_dict()` results serialize to, so keep both in step.
+ * `.to_dict()` results serialize to, so keep both in step. Their names are
+ * the server's with JupyterLab's `I` prefix for interfaces (`ChangeReport`
+ * is `IChangeReport` here).
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
@@ -33,11 +35,15 @@ export type ProjectState =
 export type LockState = 'in-sync' | 'stale' | 'missing';
 export type EnvState = 'in-sync' | 'out-of-date' | 'missing';
 
+/** Which tool owns the project's lock: envlock's own pylock.toml, uv or Poetry. */
+export type ManagerName = 'pylock' | 'uv' | 'poetry';
+
 /** A project as it appears inside Status and ChangeReport (`path` is absolute there). */
-export interface ProjectInfo {
+export interface IProjectInfo {
   name: string;
   path: string;
   kernel_name: string;
+  manager: ManagerName;
 }
 
 /**
@@ -45,7 +51,7 @@ export interface ProjectInfo {
  * root itself). A project the server could not read has `state: "error"`, a
  * `message`, and possibly no kernel name.
  */
-export interface ProjectSummary {
+export interface IProjectSummary {
   name: string;
   path: string;
   kernel_name: string | null;
@@ -53,30 +59,30 @@ export interface ProjectSummary {
   message?: string;
 }
 
-export interface DriftMissing {
+export interface IDriftMissing {
   name: string;
   locked: string | null;
 }
 
-export interface DriftExtra {
+export interface IDriftExtra {
   name: string;
   installed: string | null;
 }
 
-export interface DriftChanged {
+export interface IDriftChanged {
   name: string;
   locked: string | null;
   installed: string | null;
 }
 
-export interface Drift {
-  missing: DriftMissing[];
-  extra: DriftExtra[];
-  changed: DriftChanged[];
+export interface IDrift {
+  missing: IDriftMissing[];
+  extra: IDriftExtra[];
+  changed: IDriftChanged[];
 }
 
-export interface Status {
-  project: ProjectInfo;
+export interface IStatus {
+  project: IProjectInfo;
   python: string | null;
   env_path: string | null;
   lock: LockState;
@@ -84,10 +90,10 @@ export interface Status {
   state: ProjectState;
   /** Another command holds the project's lock (then `state` is `busy`). */
   busy?: boolean;
-  drift: Drift;
+  drift: IDrift;
 }
 
-export interface Dependency {
+export interface IDependency {
   name: string;
   requirement: string;
   /** `null` for `[project].dependencies`, else the PEP 735 group name. */
@@ -96,46 +102,56 @@ export interface Dependency {
 }
 
 export type ChangeKind = 'added' | 'removed' | 'upgraded' | 'downgraded';
+export type EditKind = 'added' | 'replaced' | 'unchanged' | 'removed';
 
-export interface Change {
+/** What an add or remove did to one requirement of pyproject.toml. */
+export interface IEdit {
+  name: string;
+  kind: EditKind;
+  old: string | null;
+  new: string | null;
+}
+
+export interface IChange {
   name: string;
   old: string | null;
   new: string | null;
   kind: ChangeKind;
 }
 
-export interface EnvReport {
+export interface IEnvReport {
   path: string;
-  python: string;
+  python: string | null;
   synced: boolean;
   noop: boolean;
   installed: string[];
   removed: string[];
 }
 
-export interface ChangeReport {
-  project: ProjectInfo;
+export interface IChangeReport {
+  project: IProjectInfo;
+  edits: IEdit[];
   manifest_changed: boolean;
   lock_changed: boolean;
   relocked: boolean;
-  changes: Change[];
+  changes: IChange[];
   /** Absent or null when the operation did not touch the environment. */
-  env?: EnvReport | null;
+  env?: IEnvReport | null;
 }
 
 /** Answer of `GET projects`. */
-export interface ProjectList {
-  projects: ProjectSummary[];
+export interface IProjectList {
+  projects: IProjectSummary[];
 }
 
 /** Answer of `GET project?path=`. */
-export interface ProjectDetails {
-  status: Status;
-  dependencies: Dependency[];
+export interface IProjectDetails {
+  status: IStatus;
+  dependencies: IDependency[];
 }
 
 /** One env-build progress event, as delivered by the event bus. */
-export interface EnvBuildEvent {
+export interface IEnvBuildEvent {
   schema_id: string;
   /** Relative to the server root ("." for the root), or absolute for installed specs. */
   project: string;
@@ -230,13 +246,13 @@ function post<T>(endpoint: string, body: unknown): Promise<T> {
 }
 
 /** `GET projects` */
-export function listProjects(): Promise<ProjectList> {
-  return requestAPI<ProjectList>('projects');
+export function listProjects(): Promise<IProjectList> {
+  return requestAPI<IProjectList>('projects');
 }
 
 /** `GET project?path=` */
-export function getProject(path: string): Promise<ProjectDetails> {
-  return requestAPI<ProjectDetails>(
+export function getProject(path: string): Promise<IProjectDetails> {
+  return requestAPI<IProjectDetails>(
     `project?path=${encodeURIComponent(path)}`
   );
 }
@@ -246,8 +262,8 @@ export function addDependencies(
   path: string,
   specs: string[],
   group: string | null = null
-): Promise<ChangeReport> {
-  return post<ChangeReport>('project/add', { path, specs, group });
+): Promise<IChangeReport> {
+  return post<IChangeReport>('project/add', { path, specs, group });
 }
 
 /** `POST project/remove` */
@@ -255,19 +271,19 @@ export function removeDependencies(
   path: string,
   names: string[],
   group: string | null = null
-): Promise<ChangeReport> {
-  return post<ChangeReport>('project/remove', { path, names, group });
+): Promise<IChangeReport> {
+  return post<IChangeReport>('project/remove', { path, names, group });
 }
 
 /** `POST project/sync` */
-export function syncProject(path: string): Promise<ChangeReport> {
-  return post<ChangeReport>('project/sync', { path });
+export function syncProject(path: string): Promise<IChangeReport> {
+  return post<IChangeReport>('project/sync', { path });
 }
 
 /** `POST project/lock` */
 export function lockProject(
   path: string,
   upgrade = false
-): Promise<ChangeReport> {
-  return post<ChangeReport>('project/lock', { path, upgrade });
+): Promise<IChangeReport> {
+  return post<IChangeReport>('project/lock', { path, upgrade });
 }

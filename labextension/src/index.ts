@@ -15,12 +15,19 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 import { IStatusBar } from '@jupyterlab/statusbar';
 
-import { EnvBuildEvent, KERNEL_NAME_PREFIX } from './api';
+import { IEnvBuildEvent, KERNEL_NAME_PREFIX } from './api';
 import { envlockIcon } from './icons';
+// Activation needs these at once: the sidebar tab, the status bar item and
+// the build notifications exist from the start.
+/* eslint-disable jupyter/prefer-lazy-imports */
 import { EnvlockModel, normalizePath } from './model';
 import { EnvlockPanel, PANEL_ID } from './panel';
 import { BuildNotifier, defaultLabel, isEnvBuildEvent } from './progress';
 import { EnvlockStatusItem } from './statusbar';
+/* eslint-enable jupyter/prefer-lazy-imports */
+
+/** The commands take no arguments: their schema, for tools that list and run commands. */
+const NO_ARGS = { args: { type: 'object', properties: {} } };
 
 namespace CommandIDs {
   export const open = 'jupyter-envlock:open';
@@ -54,22 +61,26 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const { commands } = app;
     commands.addCommand(CommandIDs.open, {
       label: 'Show Project Environment',
+      describedBy: NO_ARGS,
       caption: 'Open the envlock Environment panel',
       icon: envlockIcon,
       execute: () => app.shell.activateById(PANEL_ID)
     });
     commands.addCommand(CommandIDs.sync, {
       label: 'Sync Project Environment',
+      describedBy: NO_ARGS,
       isEnabled: () => model.project !== null && model.busy === null,
       execute: () => model.sync()
     });
     commands.addCommand(CommandIDs.relock, {
       label: 'Re-lock Project',
+      describedBy: NO_ARGS,
       isEnabled: () => model.project !== null && model.busy === null,
       execute: () => model.relock()
     });
     commands.addCommand(CommandIDs.refresh, {
       label: 'Refresh Project Environment Status',
+      describedBy: NO_ARGS,
       execute: async () => {
         await model.refreshProjects();
         await model.refresh();
@@ -105,7 +116,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
 
     // Env-build progress from the server's event bus.
-    const label = (event: EnvBuildEvent): string => {
+    const label = (event: IEnvBuildEvent): string => {
       const project = model.projects.find(
         p =>
           (event.kernel_name && p.kernel_name === event.kernel_name) ||
@@ -123,7 +134,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
         try {
           notifier.handle(emission);
         } catch (error) {
-          console.error('jupyter-envlock: could not show build progress', error);
+          console.error(
+            'jupyter-envlock: could not show build progress',
+            error
+          );
         }
         model.handleBuildEvent(emission);
         if (emission.state !== 'running') {

@@ -4,45 +4,35 @@
  * flight, build progress from the event bus, errors and the restart prompt.
  */
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { Debouncer, IPoll, Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import {
   addDependencies,
-  ChangeReport,
-  Dependency,
-  EnvBuildEvent,
   getProject,
+  IChangeReport,
+  IDependency,
+  IEnvBuildEvent,
+  IProjectDetails,
+  IProjectSummary,
   listProjects,
   lockProject,
-  ProjectDetails,
-  ProjectState,
-  ProjectSummary,
   removeDependencies,
   syncProject
 } from './api';
 import { normalizePath, resolveProject } from './resolve';
+import { DisplayState, displayState, isServerBusy } from './state';
 
 export { normalizePath, resolveProject };
 
-/**
- * What the badge shows: the server's state plus client-side ones. The
- * server's `busy` (another command holds the project's lock) shows as
- * `building`, never as drift.
- */
-export type DisplayState =
-  | Exclude<ProjectState, 'busy'>
-  | 'building'
-  | 'error'
-  | 'unknown';
-
-export interface BuildProgress {
+export interface IBuildProgress {
   phase: string;
   message: string;
   done: number | null;
   total: number | null;
 }
 
-export interface RestartPrompt {
+export interface IRestartPrompt {
   reason: string;
 }
 
@@ -52,6 +42,8 @@ export const POLL_INTERVAL = 3000;
 export const BUSY_POLL_INTERVAL = 1000;
 /** Re-read the project list every this many polls. */
 const PROJECTS_EVERY = 5;
+/** A burst of refresh requests (say, several cells run) collapses into one this long after the last (ms). */
+const REFRESH_DEBOUNCE = 300;
 
 /** The user-facing message of anything thrown. */
 export function errorMessage(error: unknown): string {
@@ -69,6 +61,18 @@ export class EnvlockModel {
     if (tracker) {
       tracker.currentChanged.connect(this._onCurrentChanged, this);
     }
+    // Started and stopped by setConsumerActive; skips its turn while the
+    // browser tab is hidden or one of our own actions runs.
+    this._poll = new Poll({
+      name: 'jupyter-envlock:status',
+      auto: false,
+      factory: state => this._pollOnce(state.phase),
+      frequency: { interval: POLL_INTERVAL, backoff: false },
+      linger: 0,
+      standby: () => this._busy !== null || 'when-hidden'
+    });
+    this._refreshSoon = new Debouncer(() => this.refresh(), REFRESH_DEBOUNCE);
+    this._recheckBusy = new Debouncer(() => this.refresh(), BUSY_POLL_INTERVAL);
   }
 
   /** Emitted on any change of what the views show. */
@@ -81,11 +85,11 @@ export class EnvlockModel {
     return this._projectChanged;
   }
 
-  get projects(): readonly ProjectSummary[] {
+  get projects(): readonly IProjectSummary[] {
     return this._projects;
   }
 
-  get project(): ProjectSummary | null {
+  get project(): IProjectSummary | null {
     return this._project;
   }
 
@@ -94,7 +98,7 @@ export class EnvlockModel {
     return this._pinned !== null;
   }
 
-  get details(): ProjectDetails | null {
+  get details(): IProjectDetails | null {
     return this._details;
   }
 
@@ -107,7 +111,7 @@ export class EnvlockModel {
     return this._busy;
   }
 
-  get build(): BuildProgress | null {
+  get build(): IBuildProgress | null {
     return this._build;
   }
 
@@ -115,11 +119,11 @@ export class EnvlockModel {
     return this._error;
   }
 
-  get restartPrompt(): RestartPrompt | null {
+  get restartPrompt(): IRestartPrompt | null {
     return this._restart;
   }
 
-  get lastReport(): ChangeReport | null {
+  get lastReport(): IChangeReport | null {
     return this._lastReport;
   }
 
@@ -128,11 +132,7 @@ export class EnvlockModel {
    * holds the project's lock: its lock and env may be mid-write.
    */
   get serverBusy(): boolean {
-    const status = this._details?.status;
-    if (status) {
-      return status.busy === true || status.state === 'busy';
-    }
-    return this._project?.state === 'busy';
+    return isServerBusy(this._details?.status ?? null, this._project);
   }
 
   /**
@@ -150,20 +150,12 @@ export class EnvlockModel {
   }
 
   get state(): DisplayState {
-    if (this._build || this._busy || this.settling || this.serverBusy) {
-      return 'building';
-    }
-    if (this._buildFailed || this._loadFailed) {
-      return 'error';
-    }
-    // past this point the state is not 'busy' (serverBusy above)
-    if (this._details) {
-      return this._details.status.state as DisplayState;
-    }
-    if (this._project) {
-      return this._project.state as DisplayState;
-    }
-    return 'unknown';
+    return displayState({
+      working: this._build !== null || this._busy !== null || this.settling,
+      failed: this._buildFailed || this._loadFailed,
+      status: this._details?.status ?? null,
+      summary: this._project
+    });
   }
 
   get isDisposed(): boolean {
@@ -175,11 +167,9 @@ export class EnvlockModel {
       return;
     }
     this._isDisposed = true;
-    this._stopTimer();
-    if (this._refreshTimer !== null) {
-      window.clearTimeout(this._refreshTimer);
-      this._refreshTimer = null;
-    }
+    this._poll.dispose();
+    this._refreshSoon.dispose();
+    this._recheckBusy.dispose();
     if (this._tracker) {
       this._tracker.currentChanged.disconnect(this._onCurrentChanged, this);
     }
@@ -206,10 +196,9 @@ export class EnvlockModel {
     }
     const is = this._consumers.size > 0;
     if (is && !was) {
-      this._startTimer();
-      void this.refresh();
+      void this._poll.start(); // its first tick reads the status at once
     } else if (!is && was) {
-      this._stopTimer();
+      void this._poll.stop();
     }
   }
 
@@ -257,14 +246,10 @@ export class EnvlockModel {
   }
 
   /** Refresh soon, coalescing bursts (e.g. several cells executed). */
-  scheduleRefresh(delay = 300): void {
-    if (this._refreshTimer !== null) {
-      window.clearTimeout(this._refreshTimer);
+  scheduleRefresh(): void {
+    if (!this._isDisposed) {
+      void this._refreshSoon.invoke();
     }
-    this._refreshTimer = window.setTimeout(() => {
-      this._refreshTimer = null;
-      void this.refresh();
-    }, delay);
   }
 
   async add(spec: string, group: string | null = null): Promise<boolean> {
@@ -273,7 +258,7 @@ export class EnvlockModel {
     );
   }
 
-  async remove(dep: Dependency): Promise<boolean> {
+  async remove(dep: IDependency): Promise<boolean> {
     return this._run(
       `Removing ${dep.name}`,
       path => removeDependencies(path, [dep.name], dep.group),
@@ -338,7 +323,7 @@ export class EnvlockModel {
   }
 
   /** Feed one env-build event from the server's event bus. */
-  handleBuildEvent(event: EnvBuildEvent): void {
+  handleBuildEvent(event: IEnvBuildEvent): void {
     const project = this._project;
     if (!project) {
       return;
@@ -381,7 +366,7 @@ export class EnvlockModel {
 
   private async _run(
     label: string,
-    action: (path: string) => Promise<ChangeReport>,
+    action: (path: string) => Promise<IChangeReport>,
     isRemove = false
   ): Promise<boolean> {
     const project = this._project;
@@ -447,7 +432,7 @@ export class EnvlockModel {
       }
       if (this.serverBusy) {
         // show the real state soon after the other command lets go
-        this.scheduleRefresh(BUSY_POLL_INTERVAL);
+        void this._recheckBusy.invoke();
       }
     } catch (error) {
       if (!this._isCurrent(project)) {
@@ -460,7 +445,7 @@ export class EnvlockModel {
     this._emit();
   }
 
-  private _isCurrent(project: ProjectSummary): boolean {
+  private _isCurrent(project: IProjectSummary): boolean {
     return (
       !this._isDisposed &&
       this._project !== null &&
@@ -532,8 +517,7 @@ export class EnvlockModel {
       return fromPreference;
     }
     const spec = panel.model?.getMetadata('kernelspec') as
-      | { name?: string }
-      | undefined;
+      { name?: string } | undefined;
     return spec?.name ?? null;
   }
 
@@ -546,11 +530,10 @@ export class EnvlockModel {
   }
 
   private _updateProject(): void {
-    let next: ProjectSummary | null;
+    let next: IProjectSummary | null;
     if (this._pinned !== null) {
       const pinned = this._pinned;
-      next =
-        this._projects.find(p => normalizePath(p.path) === pinned) ?? null;
+      next = this._projects.find(p => normalizePath(p.path) === pinned) ?? null;
     } else {
       next = resolveProject(
         this._projects,
@@ -592,31 +575,25 @@ export class EnvlockModel {
     }
   }
 
-  private _startTimer(): void {
-    if (this._timer !== null) {
-      return;
-    }
-    this._timer = window.setInterval(() => this._tick(), POLL_INTERVAL);
-  }
-
-  private _stopTimer(): void {
-    if (this._timer !== null) {
-      window.clearInterval(this._timer);
-      this._timer = null;
-    }
-  }
-
-  private _tick(): void {
-    if (document.hidden || this._busy !== null) {
+  /**
+   * One turn of the poll: the status; every PROJECTS_EVERY turns, and while
+   * no project is found, the project list too. The first turn after a view
+   * appeared reads the status only.
+   */
+  private async _pollOnce(phase: IPoll.Phase<'standby'>): Promise<void> {
+    if (phase === 'started') {
+      await this.refresh();
       return;
     }
     this._ticks += 1;
+    const reads: Promise<void>[] = [];
     if (this._ticks % PROJECTS_EVERY === 0 || this._project === null) {
-      void this.refreshProjects();
+      reads.push(this.refreshProjects());
     }
     if (this._project !== null) {
-      void this.refresh();
+      reads.push(this.refresh());
     }
+    await Promise.all(reads);
   }
 
   private _emit(): void {
@@ -627,25 +604,26 @@ export class EnvlockModel {
 
   private _tracker: INotebookTracker | null;
   private _notebook: NotebookPanel | null = null;
-  private _projects: ProjectSummary[] = [];
-  private _project: ProjectSummary | null = null;
+  private _projects: IProjectSummary[] = [];
+  private _project: IProjectSummary | null = null;
   private _pinned: string | null = null;
-  private _details: ProjectDetails | null = null;
+  private _details: IProjectDetails | null = null;
   private _busy: string | null = null;
-  private _build: BuildProgress | null = null;
+  private _build: IBuildProgress | null = null;
   private _buildFailed = false;
   private _loadFailed = false;
   private _error: string | null = null;
-  private _restart: RestartPrompt | null = null;
-  private _lastReport: ChangeReport | null = null;
+  private _restart: IRestartPrompt | null = null;
+  private _lastReport: IChangeReport | null = null;
   private _consumers = new Set<string>();
-  private _timer: number | null = null;
+  private _poll: Poll;
   private _ticks = 0;
+  private _refreshSoon: Debouncer;
+  private _recheckBusy: Debouncer;
   private _refreshing: Promise<void> | null = null;
   private _refreshCount = 0;
   private _settleAfter: number | null = null;
   private _refreshAgain = false;
-  private _refreshTimer: number | null = null;
   private _isDisposed = false;
   private _changed = new Signal<this, void>(this);
   private _projectChanged = new Signal<this, void>(this);

@@ -4,12 +4,12 @@
  */
 import { Notification } from '@jupyterlab/apputils';
 
-import { ENV_BUILD_SCHEMA_ID, EnvBuildEvent, KERNEL_NAME_PREFIX } from './api';
+import { ENV_BUILD_SCHEMA_ID, IEnvBuildEvent, KERNEL_NAME_PREFIX } from './api';
 
 /** Whether an event-bus emission is an env-build event. */
 export function isEnvBuildEvent(
   emission: { schema_id?: unknown } | null | undefined
-): emission is EnvBuildEvent {
+): emission is IEnvBuildEvent {
   return !!emission && emission.schema_id === ENV_BUILD_SCHEMA_ID;
 }
 
@@ -28,9 +28,9 @@ export function formatCounts(event: {
 }
 
 /** A short label for the project of an event. */
-export type ProjectLabeler = (event: EnvBuildEvent) => string;
+export type ProjectLabeler = (event: IEnvBuildEvent) => string;
 
-export function defaultLabel(event: EnvBuildEvent): string {
+export function defaultLabel(event: IEnvBuildEvent): string {
   if (event.kernel_name && event.kernel_name.startsWith(KERNEL_NAME_PREFIX)) {
     return event.kernel_name.slice(KERNEL_NAME_PREFIX.length);
   }
@@ -38,7 +38,7 @@ export function defaultLabel(event: EnvBuildEvent): string {
   return path.split('/').pop() || event.kernel_name || 'project';
 }
 
-interface Entry {
+interface IBuildToast {
   id: string;
   /** The user closed the toast: stay quiet until the build ends. */
   dismissed: boolean;
@@ -56,7 +56,7 @@ export class BuildNotifier {
     this._label = label;
   }
 
-  handle(event: EnvBuildEvent): void {
+  handle(event: IEnvBuildEvent): void {
     const key = event.kernel_name || event.project || '';
     if (event.state === 'running') {
       this._latest.set(key, event);
@@ -138,7 +138,7 @@ export class BuildNotifier {
     this._pending.clear();
   }
 
-  private _show(key: string, event: EnvBuildEvent): void {
+  private _show(key: string, event: IEnvBuildEvent): void {
     const label = this._label(event);
     const counts = formatCounts(event);
     const phase = event.phase
@@ -178,9 +178,9 @@ export class BuildNotifier {
   }
 
   private _label: ProjectLabeler;
-  private _active = new Map<string, Entry>();
+  private _active = new Map<string, IBuildToast>();
   private _pending = new Map<string, number>();
-  private _latest = new Map<string, EnvBuildEvent>();
+  private _latest = new Map<string, IEnvBuildEvent>();
   /** The last "phase done/total" of each build in flight. */
   private _counts = new Map<string, string>();
 }

@@ -5,11 +5,10 @@
 
 const NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?/;
 const EXTRA = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/;
-const SPECIFIER =
-  /^(===|==|!=|~=|<=|>=|<|>)\s*([A-Za-z0-9*+!_.-]+)$/;
+const SPECIFIER = /^(===|==|!=|~=|<=|>=|<|>)\s*([A-Za-z0-9*+!_.-]+)$/;
 const URL_REF = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/\S+$/;
 
-export interface RequirementCheck {
+export interface IRequirementCheck {
   ok: boolean;
   /** The package name when ok. */
   name?: string;
@@ -17,7 +16,7 @@ export interface RequirementCheck {
   reason?: string;
 }
 
-function fail(reason: string): RequirementCheck {
+function fail(reason: string): IRequirementCheck {
   return { ok: false, reason };
 }
 
@@ -25,7 +24,7 @@ function fail(reason: string): RequirementCheck {
  * Check one requirement string such as `pandas>=2`, `requests[socks]==2.32.3`,
  * `numpy; python_version >= "3.11"` or `pkg @ https://host/pkg.whl`.
  */
-export function checkRequirement(input: string): RequirementCheck {
+export function checkRequirement(input: string): IRequirementCheck {
   const text = input.trim();
   if (!text) {
     return fail('Enter a requirement, for example pandas>=2.');

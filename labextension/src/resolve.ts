@@ -1,12 +1,15 @@
 /**
  * Which project a notebook belongs to. Dependency-free (unit-tested with node --test).
  */
-import type { ProjectSummary } from './api';
+import type { IProjectSummary } from './api';
 
 /** Normalize a root-relative path: no leading "./" or "/", no trailing "/", "." is "". */
 export function normalizePath(path: string | null | undefined): string {
   let p = (path ?? '').replace(/\\/g, '/').trim();
-  p = p.replace(/^(\.\/)+/, '').replace(/^\/+/, '').replace(/\/+$/, '');
+  p = p
+    .replace(/^(\.\/)+/, '')
+    .replace(/^\/+/, '')
+    .replace(/\/+$/, '');
   return p === '.' ? '' : p;
 }
 
@@ -15,10 +18,10 @@ export function normalizePath(path: string | null | undefined): string {
  * longest project path that contains the notebook.
  */
 export function resolveProject(
-  projects: readonly ProjectSummary[],
+  projects: readonly IProjectSummary[],
   kernelName: string | null,
   notebookPath: string | null
-): ProjectSummary | null {
+): IProjectSummary | null {
   if (kernelName) {
     const byKernel = projects.find(p => p.kernel_name === kernelName);
     if (byKernel) {
@@ -29,7 +32,7 @@ export function resolveProject(
     return null;
   }
   const nb = normalizePath(notebookPath);
-  let best: ProjectSummary | null = null;
+  let best: IProjectSummary | null = null;
   let bestLen = -1;
   for (const project of projects) {
     const dir = normalizePath(project.path);

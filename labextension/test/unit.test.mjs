@@ -25,7 +25,18 @@ test('valid PEP 508 requirements pass', () => {
 });
 
 test('invalid requirements fail with a reason', () => {
-  for (const spec of ['', 'foo bar', 'numpy =1.2', '-x', 'foo[bar', 'foo>=', 'foo;', 'pkg @ notaurl', 'foo>>1', 'foo>=1,']) {
+  for (const spec of [
+    '',
+    'foo bar',
+    'numpy =1.2',
+    '-x',
+    'foo[bar',
+    'foo>=',
+    'foo;',
+    'pkg @ notaurl',
+    'foo>>1',
+    'foo>=1,'
+  ]) {
     const check = checkRequirement(spec);
     assert.equal(check.ok, false, spec);
     assert.ok(check.reason && check.reason.length > 5, spec);
@@ -34,16 +45,38 @@ test('invalid requirements fail with a reason', () => {
 
 const projects = [
   { name: 'root', path: '.', kernel_name: 'envlock-root', state: 'in-sync' },
-  { name: 'sales', path: 'sales', kernel_name: 'envlock-sales', state: 'in-sync' },
-  { name: 'deep', path: 'sales/deep', kernel_name: 'envlock-deep', state: 'no-env' }
+  {
+    name: 'sales',
+    path: 'sales',
+    kernel_name: 'envlock-sales',
+    state: 'in-sync'
+  },
+  {
+    name: 'deep',
+    path: 'sales/deep',
+    kernel_name: 'envlock-deep',
+    state: 'no-env'
+  }
 ];
 
 test('project resolution: kernel name first, then the longest containing path', () => {
-  assert.equal(resolveProject(projects, 'envlock-sales', 'elsewhere/a.ipynb').name, 'sales');
-  assert.equal(resolveProject(projects, 'python3', 'sales/deep/x/a.ipynb').name, 'deep');
-  assert.equal(resolveProject(projects, 'python3', 'sales/a.ipynb').name, 'sales');
+  assert.equal(
+    resolveProject(projects, 'envlock-sales', 'elsewhere/a.ipynb').name,
+    'sales'
+  );
+  assert.equal(
+    resolveProject(projects, 'python3', 'sales/deep/x/a.ipynb').name,
+    'deep'
+  );
+  assert.equal(
+    resolveProject(projects, 'python3', 'sales/a.ipynb').name,
+    'sales'
+  );
   assert.equal(resolveProject(projects, null, 'salesman/a.ipynb').name, 'root');
-  assert.equal(resolveProject(projects.slice(1), null, 'salesman/a.ipynb'), null);
+  assert.equal(
+    resolveProject(projects.slice(1), null, 'salesman/a.ipynb'),
+    null
+  );
   assert.equal(resolveProject(projects, null, null), null);
 });
 

@@ -12,8 +12,11 @@ Every test in this folder is marked ``ui``. What a test gets:
   restored, launcher visible). On teardown a screenshot, the browser console and the server log
   are written to ``<repo>/test-artifacts/``.
 
-A module whose tests tell one story (one server, one page, one notebook) builds module-scoped
-fixtures from ``lab_harness`` instead (see test_panel.py).
+The Environment panel's stories (``test_panel_*.py``) each get their own server, root and page
+from the module-scoped fixtures at the end of this file (``panel_server``, ``page``,
+``notebook_in_sync``), so a failure in one story leaves the others to run; what they share for
+driving the panel is in ``panel_helpers.py``. Inside a module with ``STORY = True`` the steps
+build on each other, and the rest are skipped after the first failure.
 
 Needs: ``apt-get install -y chromium`` and the extension installed (``pip install -e .``). The
 server loads the frontend built in this tree (``jupyter_envlock/labextension``, the output of
@@ -37,12 +40,29 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # `import panel_helpers` whatever the import mode
+
+from panel_helpers import (  # noqa: E402
+    ACTION_TIMEOUT,
+    BUILD_TIMEOUT,
+    PROJECT,
+    RECORDER_JS,
+    UI_TIMEOUT,
+    kernel_status,
+    open_notebook,
+    open_panel,
+    state_badge,
+    wait_for_kernel_started,
+    write_project,
+)
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from support.isolation import isolate, offline_settings  # noqa: E402
+
 REPO = HERE.parents[1]
 ARTIFACTS = Path(os.environ.get("ENVLOCK_TEST_ARTIFACTS") or REPO / "test-artifacts")
 CHROMIUM = os.environ.get("ENVLOCK_CHROMIUM") or "/usr/bin/chromium"
@@ -273,17 +293,6 @@ def lab_server(
         yield server
 
 
-@pytest.fixture(scope="session")
-def lab_harness() -> SimpleNamespace:
-    """The harness helpers, for modules that share one server and page across their tests:
-    ``lab_harness.run_lab_server(root, base, stem)`` and
-    ``lab_harness.open_lab_page(browser, server, console, stem)`` (both context managers),
-    ``lab_harness.ARTIFACTS``."""
-    return SimpleNamespace(
-        run_lab_server=run_lab_server, open_lab_page=open_lab_page, ARTIFACTS=ARTIFACTS
-    )
-
-
 @pytest.fixture(autouse=True)
 def jp_asyncio_loop() -> Iterator[None]:
     """Shadow pytest-jupyter's autouse fixture of the same name for the browser tests.
@@ -306,8 +315,7 @@ def browser() -> Iterator[Any]:
     """Headless Debian chromium through python playwright (session-wide)."""
     if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
         pytest.skip(f"{CHROMIUM} not found: apt-get install -y chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         instance = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
@@ -361,3 +369,96 @@ def lab_page(
     """A playwright page with JupyterLab loaded and ready to be clicked."""
     with open_lab_page(browser, lab_server, browser_console, _artifact_stem(request.node)) as page:
         yield page
+
+
+# --------------------------------------------------------------------------- panel stories
+
+
+@pytest.fixture(scope="module")
+def offline_env(
+    local_index: Any, uv_cache_dir: Path, pyenv_pythons: dict[str, Path], tmp_path_factory: Any
+) -> Iterator[None]:
+    """``envlock_env`` for a whole story: scrubbed pip/uv settings, the local index only.
+
+    The lab server subprocess (and through it uv and the kernels) inherits these.
+    """
+    with pytest.MonkeyPatch.context() as mp:
+        cache = tmp_path_factory.mktemp("envlock-cache")
+        isolate(mp, offline_settings(local_index.url, uv_cache_dir, cache, pyenv_pythons))
+        yield
+
+
+@pytest.fixture(scope="module")
+def panel_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The story's server root: the ``sales`` project, no lock and no env yet (``write_project``)."""
+    root = tmp_path_factory.mktemp("lab-root")
+    write_project(root)
+    return root
+
+
+def _story_stem(request: pytest.FixtureRequest) -> str:
+    """The artifact names of a story: its module's name (``test_panel_dependencies``...)."""
+    return request.module.__name__.rsplit(".", 1)[-1]
+
+
+@pytest.fixture(scope="module")
+def panel_server(
+    offline_env: None,
+    panel_root: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+) -> Iterator[LabServer]:
+    """One ``jupyter lab`` for the story (starting one costs seconds)."""
+    with run_lab_server(
+        panel_root, tmp_path_factory.mktemp("lab-server"), _story_stem(request)
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any, panel_server: LabServer, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """One JupyterLab page for the story; the recorder is installed before anything opens."""
+    stem = _story_stem(request)
+    console: list[str] = []
+    with open_lab_page(browser, panel_server, console, stem) as lab_page:
+        lab_page.evaluate(RECORDER_JS)
+        try:
+            yield lab_page
+        finally:  # what the user saw, with times (ms): for the failure of a step
+            try:
+                observed = lab_page.evaluate("() => window.__envlockSeen")
+            except Exception as error:  # noqa: BLE001 - must not mask the test's outcome
+                observed = {"error": str(error)}
+            (ARTIFACTS / f"{stem}.seen.json").write_text(json.dumps(observed, indent=1))
+
+
+@pytest.fixture(scope="module")
+def shots() -> Path:
+    """Where the named screenshots go."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="module")
+def notebook_in_sync(page: Any, panel_server: LabServer) -> Any:
+    """Where the stories after the first open start: the project's env built (through the REST
+    API, as the panel's Sync does), its notebook open with an idle kernel, the panel showing
+    ``in-sync``. Returns the page."""
+    panel_server.api(
+        "POST", "jupyter-envlock/project/sync", {"path": PROJECT}, timeout=BUILD_TIMEOUT / 1000
+    )
+    open_panel(page)
+    open_notebook(page)
+    wait_for_kernel_started(page, timeout=BUILD_TIMEOUT)
+    expect(kernel_status(page)).to_have_attribute("data-status", "idle", timeout=UI_TIMEOUT)
+    expect(state_badge(page)).to_have_attribute("data-state", "in-sync", timeout=ACTION_TIMEOUT)
+    return page
+
+
+@pytest.fixture(autouse=True)
+def _stop_after_a_failure(request: pytest.FixtureRequest) -> None:
+    """In a story (``STORY = True``), once a step failed the later ones would only fail
+    confusingly: skip them (``pytest_runtest_makereport`` records the failed step)."""
+    failed = getattr(request.module, "failed_step", None)
+    if failed:
+        pytest.skip(f"an earlier step failed: {failed}")

@@ -1,0 +1,123 @@
+import { refreshIcon } from '@jupyterlab/ui-components';
+import React from 'react';
+
+import { groupNames } from '../dependencies';
+import { EnvlockModel } from '../model';
+import { ActionReport } from './ActionReport';
+import { AddDependencyForm } from './AddDependencyForm';
+import { DependencyList } from './DependencyList';
+import { ErrorNotice } from './ErrorNotice';
+import { FixPrompt } from './FixPrompt';
+import { ProgressNotice } from './ProgressNotice';
+import { ProjectActions } from './ProjectActions';
+import { ProjectFacts } from './ProjectFacts';
+import { ProjectPicker } from './ProjectPicker';
+import { RestartKernelPrompt } from './RestartKernelPrompt';
+
+/**
+ * The Environment panel's content: the current notebook's project, its
+ * state, its direct dependencies, and the add / remove / sync / re-lock
+ * actions.
+ */
+export function EnvironmentView({
+  model
+}: {
+  model: EnvlockModel;
+}): JSX.Element {
+  const project = model.project;
+  const details = model.details;
+  const busy = model.busy !== null;
+  const build = model.build;
+  const serverBusy = model.serverBusy;
+  const state = model.state;
+  const deps = details?.dependencies ?? [];
+
+  return (
+    <div
+      className="jp-EnvlockPanel-body"
+      aria-busy={busy || build !== null || serverBusy}
+    >
+      <header className="jp-EnvlockPanel-header">
+        <h2 className="jp-EnvlockPanel-title">Environment</h2>
+        <button
+          className="jp-EnvlockPanel-iconButton"
+          data-testid="envlock-refresh"
+          title="Refresh"
+          aria-label="Refresh"
+          onClick={() => {
+            void model.refreshProjects().then(() => model.refresh());
+          }}
+        >
+          <refreshIcon.react tag="span" />
+        </button>
+      </header>
+
+      <ProjectPicker model={model} />
+
+      {!project && (
+        <div className="jp-EnvlockPanel-empty" data-testid="envlock-no-project">
+          {model.notebook
+            ? 'This notebook is not part of an envlock project (a folder with a pyproject.toml).'
+            : 'Open a notebook inside a project to see its environment.'}
+        </div>
+      )}
+
+      {project && (
+        <ProjectFacts
+          project={project}
+          status={details?.status ?? null}
+          state={state}
+        />
+      )}
+
+      {(busy || build || serverBusy) && (
+        <ProgressNotice build={build} action={model.busy} />
+      )}
+
+      {model.error && (
+        <ErrorNotice
+          message={model.error}
+          onDismiss={() => model.dismissError()}
+        />
+      )}
+
+      {model.restartPrompt && (
+        <RestartKernelPrompt model={model} prompt={model.restartPrompt} />
+      )}
+
+      {project && state !== 'building' && (
+        <FixPrompt model={model} disabled={busy} />
+      )}
+
+      {project && model.lastReport && (
+        <ActionReport report={model.lastReport} />
+      )}
+
+      {project && (
+        <>
+          <ProjectActions model={model} disabled={busy} />
+
+          <AddDependencyForm
+            model={model}
+            disabled={busy}
+            groups={groupNames(deps)}
+          />
+
+          {details ? (
+            <DependencyList
+              deps={deps}
+              disabled={busy}
+              onRemove={dep => void model.remove(dep)}
+            />
+          ) : (
+            <div className="jp-EnvlockPanel-empty">
+              {project.state === 'error' && project.message
+                ? project.message
+                : 'Loading…'}
+            </div>
+          )}
+        </>
+      )}
+    </div>
+  );
+}
