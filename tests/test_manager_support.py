@@ -86,6 +86,21 @@ def test_repository_poetry_toml_cannot_move_envs(poetry, make_poetry_project, tm
     assert not victim.exists() and not (project / ".venv").exists()
 
 
+def test_no_egress_stops_requests_to_public_indexes(no_egress, envlock_env, tmp_path) -> None:
+    """The guard of every fixture here: an index off this machine cannot be reached (the dead
+    proxy answers nothing), while the local index still serves."""
+    req = tmp_path / "requirements.in"
+    req.write_text("tinya\n")
+    proc = subprocess.run(
+        [envlock_env.uv, "pip", "compile", "--no-config", "--default-index",
+         "https://pypi.org/simple", str(req)],
+        capture_output=True, text=True, env={**os.environ, "UV_HTTP_RETRIES": "0"}, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode != 0
+    assert "tunnel error" in proc.stderr, proc.stderr  # the CONNECT to the dead proxy
+    assert envlock_env.run_uv("pip", "compile", "--no-config", str(req)).returncode == 0
+
+
 # --------------------------------------------------------------------------- Poetry projects
 
 
