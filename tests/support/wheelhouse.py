@@ -1,7 +1,7 @@
 """Download, once, the real wheels a project kernel env needs, so tests can serve them locally.
 
 A project env needs ipykernel and everything it pulls in (and hatchling plus editables, to build
-editable installs of projects with a build system). Tests must not reach PyPI, so the test set-up
+editable installs of projects with a build system; poetry-core for projects Poetry made). Tests must not reach PyPI, so the test set-up
 resolves that set once, universally (every platform and Python >=3.10, as envlock's own locks
 are), and downloads just the files a Linux x86_64 CPython 3.10-3.13 machine installs, plus a
 wheel of any platform for the packages never installed here (Windows/macOS/PyPy-only ones),
@@ -34,7 +34,9 @@ from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import parse_wheel_filename
 
 # hatchling's editable builds also ask for `editables` (get_requires_for_build_editable).
-REQUIREMENTS = ("ipykernel", "pip", "hatchling", "editables")
+# poetry-core is the build backend of every project Poetry creates: uv (and envlock's own flow)
+# builds such a project with it; Poetry itself installs the root with the copy it vendors.
+REQUIREMENTS = ("ipykernel", "pip", "hatchling", "editables", "poetry-core")
 LOCK_PYTHON = "3.10"  # lower bound of the requires-python every project env lock uses here
 PYTHON_MINORS = (10, 11, 12, 13)  # the CPythons these machines have (pyenv installs)
 PYPI = "https://pypi.org/simple"
