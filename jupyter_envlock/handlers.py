@@ -22,7 +22,8 @@ from tornado import web
 
 from .core import operations
 from .core.errors import EnvlockError, OutsideRoot, ProjectNotFound
-from .core.project import LOCKFILE, MANIFEST, Project, find_project
+from .core.project import LOCKFILE, Project, find_project
+from .core.pyproject import MANIFEST
 from .scan import ProjectScanner, ScannedProject
 
 # A resource of our own, not "contents" or "kernels": POST edits files *and* installs packages

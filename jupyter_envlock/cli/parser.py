@@ -131,7 +131,7 @@ def build_parser(magic: bool = False) -> Parser:
     return parser
 
 
-def _add_kernels(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_kernels(sub: argparse._SubParsersAction) -> None:
     kernels = sub.add_parser(
         "kernels",
         help="Install, list and prune project kernel specs for headless tools",
