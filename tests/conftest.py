@@ -27,7 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import support` wha
 # Declared once, here: a plugin named in a test module applies to the whole session anyway, and
 # which of its autouse fixtures ran then depended on collection order. (tests/ui shadows the
 # in-process server fixtures it does not use.)
-pytest_plugins = ["pytest_jupyter.jupyter_server", "kernel_support", "manager_support"]
+pytest_plugins = [
+    "pytest_jupyter.jupyter_server",
+    "kernel_support",
+    "manager_support",
+    "support.sandbox",
+]
 
 from support.index import IndexServer, build_simple_index, publish_wheels  # noqa: E402
 from support.isolation import isolate, offline_settings  # noqa: E402
