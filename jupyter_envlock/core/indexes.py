@@ -25,6 +25,18 @@ def uv_index_args() -> list[str]:
     return args
 
 
+def default_indexes() -> list[str]:
+    """The indexes uv resolves from when a project names none: the machine's configuration,
+    else PyPI (credentials stripped, for showing)."""
+    env = os.environ
+    default = env.get("UV_DEFAULT_INDEX") or env.get("UV_INDEX_URL") or env.get("PIP_INDEX_URL")
+    extra = (env.get("UV_INDEX") or env.get("UV_EXTRA_INDEX_URL") or "").split()
+    if not extra:
+        extra = (env.get("PIP_EXTRA_INDEX_URL") or "").split()
+    urls = [*extra, default or "https://pypi.org/simple"]
+    return [strip_credentials(u) for u in urls]
+
+
 def strip_credentials(url: str) -> str:
     """`https://user:token@host/simple` -> `https://host/simple`."""
     parts = urlsplit(url)

@@ -246,6 +246,34 @@ class Status:
         }
 
 
+class BuildPlanDict(TypedDict):
+    packages: int | None
+    indexes: list[str]
+    source_builds: list[str]
+    editable: bool
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """What building the env would do, told before a project is trusted: how many packages
+    (for this machine; None while there is no lock), from which indexes, which are built from
+    source (their build code runs), and whether the project itself is installed editable (its
+    build backend runs)."""
+
+    packages: int | None
+    indexes: list[str]
+    source_builds: list[str]
+    editable: bool
+
+    def to_dict(self) -> BuildPlanDict:
+        return {
+            "packages": self.packages,
+            "indexes": list(self.indexes),
+            "source_builds": list(self.source_builds),
+            "editable": self.editable,
+        }
+
+
 @dataclass(frozen=True)
 class Dependency:
     name: str

@@ -330,9 +330,9 @@ def _lock_with(root: Path, name: str, packages: str) -> Path:
     that envlock syncs it as it is instead of re-locking."""
     write_manifest(root, name, deps=())
     from jupyter_envlock.core.lockfile import manifest_hash
-    from jupyter_envlock.core.manifest import Manifest
+    from jupyter_envlock.core.pyproject import PyProject
 
-    digest = manifest_hash(Manifest.load(root / "pyproject.toml"))
+    digest = manifest_hash(PyProject.read(root / "pyproject.toml"))
     text = (
         'lock-version = "1.0"\ncreated-by = "hostile"\nrequires-python = ">=3.10"\n\n'
         + packages.strip("\n")
@@ -546,11 +546,11 @@ def lying_lock(root: Path, sb: Sandbox) -> Path:
     requirements (tinyd): it was made for ``["tinya"]`` and its hash line edited (*needs the
     index*)."""
     from jupyter_envlock.core.lockfile import manifest_hash
-    from jupyter_envlock.core.manifest import Manifest
+    from jupyter_envlock.core.pyproject import PyProject
 
     locked_project(root, "lying-lock", ("tinya",))
     write_manifest(root, "lying-lock", ("tinya", "tinyd"))
-    digest = manifest_hash(Manifest.load(root / "pyproject.toml"))
+    digest = manifest_hash(PyProject.read(root / "pyproject.toml"))
     lock = root / "pylock.toml"
     text = lock.read_text(encoding="utf-8")
     start = text.index('manifest-hash = "') + len('manifest-hash = "')

@@ -17,7 +17,7 @@ from packaging.requirements import Requirement
 from ..progress import Progress
 from ..project import Project
 from ..pyproject import ManagerName, StalePolicy
-from ..results import ChangeReport, Dependency, LockState, Status
+from ..results import BuildPlan, ChangeReport, Dependency, LockState, Status
 
 
 class Manager(ABC):
@@ -57,6 +57,10 @@ class Manager(ABC):
     @abstractmethod
     def fast_sync(self) -> ChangeReport | None:
         """The milliseconds path of `sync`: a report when nothing needs doing, else None."""
+
+    @abstractmethod
+    def build_plan(self) -> BuildPlan:
+        """What building the env would install and run (read from the files, nothing run)."""
 
     @abstractmethod
     def export_requirements(self) -> str:

@@ -20,6 +20,7 @@ from .. import environment
 from ..atomic import is_busy, write_bytes_atomic
 from ..environment import EnvInfo
 from ..errors import LockfileError, ManifestError, NotADependency, StaleLockError
+from ..indexes import default_indexes, strip_credentials
 from ..lockfile import (
     KERNEL_REQUIREMENTS,
     Lock,
@@ -35,6 +36,7 @@ from ..pyproject import PyProject, StalePolicy
 from ..pythons import Interpreter
 from ..requirements import parse_requirement
 from ..results import (
+    BuildPlan,
     ChangeReport,
     Dependency,
     DriftDict,
@@ -179,6 +181,23 @@ class PylockManager(Manager):
         ):
             return None
         return self.report(sync=EnvReport(env.path, env.python_version, noop=True))
+
+    def build_plan(self) -> BuildPlan:
+        pyproject = self._pyproject()
+        lock = _lenient_lock(read_or_none(self.lock_path))
+        if lock is None:
+            indexes = [strip_credentials(str(i["url"])) for i in pyproject.uv_indexes]
+            return BuildPlan(None, indexes + default_indexes(), [], pyproject.has_build_system)
+        here = lock.versions(marker_environment(self._python_version(pyproject)))
+        entries = [p for p in lock.data.get("packages") or [] if isinstance(p, dict)]
+        mine = [p for p in entries if canonicalize_name(str(p.get("name", ""))) in here]
+        indexes = sorted({strip_credentials(str(p["index"])) for p in mine if p.get("index")})
+        built: list[str] = sorted(
+            canonicalize_name(str(p.get("name")))
+            for p in mine
+            if p.get("directory") or p.get("vcs") or (p.get("sdist") and not p.get("wheels"))
+        )
+        return BuildPlan(len(here), indexes, built, pyproject.has_build_system)
 
     def export_requirements(self) -> str:
         lock = Lock.load(self.lock_path)
