@@ -27,7 +27,7 @@ from support.sandbox import (
     snapshot,
 )
 
-from jupyter_envlock.core.manifest import Manifest
+from jupyter_envlock.core.pyproject import PyProject
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -238,7 +238,7 @@ def test_hostile_locks_are_valid_pep751(sandbox: Sandbox, builder: str) -> None:
     Pylock.from_dict(tomllib.loads((root / "pylock.toml").read_text())).validate()
     from jupyter_envlock.core.lockfile import manifest_hash, recorded_manifest_hash
 
-    digest = manifest_hash(Manifest.load(root / "pyproject.toml"))
+    digest = manifest_hash(PyProject.read(root / "pyproject.toml"))
     assert recorded_manifest_hash((root / "pylock.toml").read_bytes()) == digest
 
 
