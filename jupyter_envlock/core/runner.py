@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -137,14 +138,20 @@ def _run_uv_once(
     except OSError as e:
         raise ToolError(f"Could not run uv: {e}") from e
     err_lines: list[str] = []
-    assert proc.stderr is not None and proc.stdout is not None
-    # uv writes little to stdout with -o; read stderr live for progress, then stdout.
-    for line in proc.stderr:
-        err_lines.append(line)
-        if on_line:
-            on_line(line.rstrip("\n"))
-    stdout = proc.stdout.read()
-    code = proc.wait()
+    out_chunks: list[str] = []
+    with proc:  # closes both pipes, whatever happens
+        assert proc.stderr is not None and proc.stdout is not None
+        stdout_pipe = proc.stdout
+        # stdout in a thread (it can be large: an export), stderr live for progress
+        reader = threading.Thread(target=lambda: out_chunks.append(stdout_pipe.read()), daemon=True)
+        reader.start()
+        for line in proc.stderr:
+            err_lines.append(line)
+            if on_line:
+                on_line(line.rstrip("\n"))
+        code = proc.wait()
+        reader.join()
+    stdout = "".join(out_chunks)
     stderr = redact("".join(err_lines))
     if code != 0:
         raise classify_failure(args[:2], stderr)

@@ -106,6 +106,8 @@ class Worker:
                 self.lines.put(raw)
         except (OSError, ValueError):
             pass
+        finally:
+            self.proc.stdout.close()
         self.lines.put(None)
 
     def _read_stderr(self) -> None:  # drained so the worker never blocks on it
@@ -115,6 +117,8 @@ class Worker:
                 self.stderr_tail.append(raw.decode("utf-8", "replace").rstrip())
         except (OSError, ValueError):
             pass
+        finally:
+            self.proc.stderr.close()
 
     def serves(self, key: object) -> bool:
         return self.usable and self.key == key and self.proc.poll() is None
