@@ -206,6 +206,7 @@ def test_stopped_server_refuses_fetches(local_index) -> None:
         with pytest.raises(urllib.error.HTTPError) as info:
             _fetch(server.url + "/tinya/")
         assert info.value.code == 503
+        info.value.close()  # an HTTPError holds the response (and its socket) open
     assert not server.running
     with pytest.raises(urllib.error.URLError):
         _fetch(server.url + "/", timeout=5)
@@ -223,6 +224,7 @@ def test_revalidation_uses_etag(local_index) -> None:
     with pytest.raises(urllib.error.HTTPError) as info:
         urllib.request.urlopen(request)
     assert info.value.code == 304
+    info.value.close()  # an HTTPError holds the response (and its socket) open
 
 
 def test_published_version_is_seen_through_uv_cache(envlock_env, local_index, tmp_path) -> None:

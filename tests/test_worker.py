@@ -95,9 +95,9 @@ class WorkerProcess:
                 return progress, message["result"], message["exit_code"]
 
     def close(self, timeout: float = 10) -> int:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        return self.proc.wait(timeout=timeout)
+        """EOF on stdin; the exit code. What it still writes stays readable on `rest`."""
+        self.rest, _ = self.proc.communicate(timeout=timeout)  # EOF, then closes the pipes
+        return self.proc.returncode
 
 
 def cli_json(*argv: str, cwd: Path) -> tuple[Any, int]:
@@ -187,7 +187,7 @@ def test_worker_survives_misuse_and_interrupts_and_exits_on_eof(tmp_path):
         assert code == 2 and doc["error"]["type"] == "ProjectNotFound"
     finally:
         assert w.close() == 0
-    assert w.proc.stdout is not None and w.proc.stdout.read() == b""
+    assert w.rest == b""
 
 
 def run_worker(lines: list[bytes]) -> list[dict]:
