@@ -1,0 +1,68 @@
+"""The arrows that must never exist (docs/architecture.md), checked on the source itself."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "jupyter_envlock"
+JUPYTER = ("jupyter_server", "jupyter_client", "jupyter_core", "tornado", "traitlets", "IPython")
+
+
+def modules_under(folder: Path) -> list[str]:
+    root = PACKAGE.parent
+    return sorted(
+        ".".join(p.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+        for p in folder.rglob("*.py")
+    )
+
+
+def test_core_imports_nothing_of_jupyter():
+    """Every core module, imported in a fresh interpreter, pulls in no Jupyter package."""
+    code = (
+        "import importlib, json, sys\n"
+        f"for name in {modules_under(PACKAGE / 'core')!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
+        f"{JUPYTER!r})))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(out) == []
+
+
+def _imports(path: Path) -> list[tuple[str, int]]:
+    """(module, level) of every import statement in a file."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, 0) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            found.append((node.module or "", node.level))
+    return found
+
+
+def test_kernel_side_never_imports_server_code_and_parses_on_310():
+    """It runs in the project's env, where jupyter_envlock is not installed, on Pythons as old
+    as 3.10."""
+    kernel_side = PACKAGE / "kernel_side"
+    for path in kernel_side.rglob("*.py"):
+        ast.parse(path.read_text(encoding="utf-8"), feature_version=(3, 10))
+        depth = len(path.relative_to(kernel_side).parts) - 1  # folders below kernel_side/
+        for module, level in _imports(path):
+            assert not module.startswith("jupyter_envlock"), (path, module)
+            assert level <= depth, f"{path}: a relative import leaves kernel_side ({module})"
+
+
+def test_one_subprocess_choke_point_in_the_core():
+    """Tools run through core/runner.py only (pythons.py asks an interpreter its version)."""
+    allowed = {"runner.py", "pythons.py"}
+    for path in (PACKAGE / "core").rglob("*.py"):
+        if path.name in allowed:
+            continue
+        names = {module for module, _ in _imports(path)}
+        assert "subprocess" not in names, f"{path} starts processes outside core/runner.py"
