@@ -281,6 +281,24 @@ class ProjectHandler(EnvlockHandler):
         self.finish(json.dumps(await self.off_loop(status_and_dependencies, project)))
 
 
+class ReportHandler(EnvlockHandler):
+    """`GET project/(tree|outdated)?path=REL`: a report on one project (tree reads files only;
+    outdated asks the project's indexes and changes nothing)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, report: str) -> None:
+        rel = self.get_query_argument("path", None)
+        if rel is None:
+            raise BadRequest("The 'path' query argument is required.")
+        project = await self.off_loop(self.project_at, rel)
+        result = await self.off_loop(REPORTS[report], project)
+        self.finish(json.dumps(result.to_dict()))
+
+
+REPORTS: dict[str, Callable[[Project], Any]] = {"tree": operations.tree}
+
+
 class ActionHandler(EnvlockHandler):
     """`POST project/(add|remove|sync|lock)`: one mutating operation, answering its ChangeReport."""
 
@@ -317,5 +335,6 @@ def routes() -> list[tuple[str, type]]:
     return [
         (rf"{URL_PREFIX}/projects", ProjectsHandler),
         (rf"{URL_PREFIX}/project", ProjectHandler),
+        (rf"{URL_PREFIX}/project/(tree)", ReportHandler),
         (rf"{URL_PREFIX}/project/(add|remove|sync|lock)", ActionHandler),
     ]

@@ -65,6 +65,12 @@ def list_(args: argparse.Namespace, progress: Progress) -> Result:
     return Result({"dependencies": deps}, shown.text, shown.html)
 
 
+def tree(args: argparse.Namespace, progress: Progress) -> Result:
+    document = operations.tree(args.project).to_dict()
+    shown = render.tree(document)
+    return Result(document, shown.text, shown.html)
+
+
 def python(args: argparse.Namespace, progress: Progress) -> Result:
     path = str(operations.environment_python(args.project))
     return Result({"python": path}, path)

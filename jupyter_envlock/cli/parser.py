@@ -13,7 +13,7 @@ from typing import NoReturn
 
 COMMON = ("--project", "--json", "--quiet")
 # The commands a notebook may run on its own kernel's project (%dep).
-MAGIC_COMMANDS = ("add", "remove", "list", "status", "sync", "lock")
+MAGIC_COMMANDS = ("add", "remove", "list", "status", "sync", "lock", "tree")
 
 
 class ParserExit(Exception):
@@ -119,6 +119,7 @@ def build_parser(magic: bool = False) -> Parser:
 
     command("status", "Show manifest-vs-lock and lock-vs-environment drift", "commands:status")
     command("list", "List direct dependencies with their locked versions", "commands:list_")
+    command("tree", "Show every locked package and what requires it", "commands:tree")
     if magic:
         return parser
 

@@ -10,7 +10,7 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..core.results import ChangeReportDict, DependencyDict, StatusDict
+from ..core.results import ChangeReportDict, DependencyDict, StatusDict, TreeDict, TreePackageDict
 
 SYMBOLS = {"added": "+", "removed": "-", "upgraded": "↑", "downgraded": "↓"}
 STATE_HINTS = {
@@ -135,3 +135,63 @@ def dependencies(deps: Sequence[DependencyDict]) -> Rendered:
         "\n".join(line.rstrip() for line in lines),
         table_html(("requirement", "group", "locked"), rows),
     )
+
+
+def _why(package: TreePackageDict) -> str:
+    """Why a package is in the env, in a few words: direct (where), the kernel, or who needs it."""
+    reasons = [
+        "pyproject.toml" if group is None else f"group {group}" for group in package["groups"]
+    ]
+    if package["kernel"]:
+        reasons.append("the kernel")
+    reasons += package["required_by"]
+    return ", ".join(reasons) or "-"
+
+
+def tree(document: TreeDict) -> Rendered:
+    """The direct dependencies (and the kernel's) with what each pulls in, as `uv tree` prints
+    it (a package shown before is marked (*)); HTML: one row per package with its "required by"."""
+    packages = document["packages"]
+    if not packages:
+        return Rendered("Nothing is locked yet: run `lock` (or `add NAME`).")
+    by_name = {p["name"]: p for p in packages}
+    children: dict[str, list[str]] = {}
+    for p in packages:
+        for parent in p["required_by"]:
+            children.setdefault(parent, []).append(p["name"])
+    roots = [p["name"] for p in packages if p["direct"]]
+    roots += [p["name"] for p in packages if p["kernel"]]
+    roots += [p["name"] for p in packages if p["name"] not in roots and not p["required_by"]]
+    lines: list[str] = []
+    shown: set[str] = set()
+
+    def label(name: str) -> str:
+        p = by_name[name]
+        tags = [f"[{g}]" for g in p["groups"] if g is not None]
+        if p["kernel"]:
+            tags.append("(kernel)")
+        return " ".join([name, p["version"], *tags])
+
+    def walk(name: str, prefix: str, path: tuple[str, ...]) -> None:
+        kids = sorted(children.get(name, ()))
+        for i, child in enumerate(kids):
+            last = i == len(kids) - 1
+            branch, indent = ("└── ", "    ") if last else ("├── ", "│   ")
+            repeated = child in shown or child in path
+            lines.append(prefix + branch + label(child) + (" (*)" if repeated else ""))
+            if not repeated:
+                shown.add(child)
+                walk(child, prefix + indent, (*path, child))
+
+    for root in roots:
+        lines.append(label(root) + (" (*)" if root in shown else ""))
+        if root not in shown:
+            shown.add(root)
+            walk(root, "", (root,))
+    if not document["required_by_known"]:
+        lines.append(
+            "(What requires what is read from the environment, which is not built yet: "
+            "run `sync`.)"
+        )
+    rows = [(p["name"], p["version"], _why(p)) for p in packages]
+    return Rendered("\n".join(lines), table_html(("package", "version", "required by"), rows))

@@ -13,9 +13,11 @@ import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.parser import HeaderParser
 from pathlib import Path
 from typing import Any
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -288,14 +290,41 @@ def _install_progress(progress: Progress, result: EnvReport) -> Callable[[str], 
     return on_line
 
 
-def installed_distributions(env_dir: Path) -> dict[str, str]:
-    """name -> version of what is installed, read from dist-info folder names (no interpreter)."""
-    out: dict[str, str] = {}
-    patterns = ("lib/python*/site-packages/*.dist-info", "Lib/site-packages/*.dist-info")
-    for pattern in patterns:
+_DIST_INFO_PATTERNS = ("lib/python*/site-packages/*.dist-info", "Lib/site-packages/*.dist-info")
+
+
+def _dist_info_dirs(env_dir: Path) -> dict[str, tuple[str, Path]]:
+    """name -> (version, dist-info folder) of what is installed, from the folder names."""
+    out: dict[str, tuple[str, Path]] = {}
+    for pattern in _DIST_INFO_PATTERNS:
         for info in env_dir.glob(pattern):
             stem = info.name[: -len(".dist-info")]
             name, _, version = stem.partition("-")
             if name and version:
-                out[canonicalize_name(name)] = version
+                out[canonicalize_name(name)] = (version, info)
+    return out
+
+
+def installed_distributions(env_dir: Path) -> dict[str, str]:
+    """name -> version of what is installed, read from dist-info folder names (no interpreter)."""
+    return {name: version for name, (version, _) in _dist_info_dirs(env_dir).items()}
+
+
+def installed_requires(env_dir: Path) -> dict[str, list[Requirement]]:
+    """name -> the `Requires-Dist` of each installed distribution (read from METADATA headers;
+    an unreadable file or line is skipped, as installers do)."""
+    out: dict[str, list[Requirement]] = {}
+    for name, (_, info) in _dist_info_dirs(env_dir).items():
+        try:
+            text = (info / "METADATA").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        headers = HeaderParser().parsestr(text.split("\n\n", 1)[0])
+        requires = []
+        for line in headers.get_all("Requires-Dist") or []:
+            try:
+                requires.append(Requirement(line))
+            except InvalidRequirement:
+                continue
+        out[name] = requires
     return out

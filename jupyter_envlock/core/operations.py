@@ -1,4 +1,4 @@
-"""What a user can ask of a project: add, remove, lock, sync, status, list, export.
+"""What a user can ask of a project: add, remove, lock, sync, status, list, tree, export.
 
 The one facade every front end calls (CLI, magics, REST, kernel start). It finds the project,
 validates the input, asks the project's manager (`core.managers`) and serializes every change on
@@ -7,17 +7,20 @@ the project's file lock. What each manager does is in its own module.
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Sequence
 from pathlib import Path
 
 from .atomic import project_lock
-from .errors import ManifestError
+from .environment import pyvenv_version
+from .errors import EnvlockError, ManifestError
 from .managers import Manager, manager_for
 from .progress import Progress, no_progress
 from .project import ProjectRef, find_project
 from .pyproject import StalePolicy
 from .requirements import normalize_group, parse_requirement
 from .results import ChangeReport, Dependency, Status
+from .tree import Tree, build_tree
 
 
 def manager(path: ProjectRef) -> Manager:
@@ -89,6 +92,23 @@ def status(path: ProjectRef) -> Status:
 
 def list_dependencies(path: ProjectRef) -> list[Dependency]:
     return manager(path).dependencies()
+
+
+def tree(path: ProjectRef) -> Tree:
+    """Every package locked for this machine and which locked packages require it: read from
+    the lock and the env's metadata, no process run."""
+    owner = manager(path)
+    env_dir, python = _env_of(owner)
+    return build_tree(owner.locked_versions(), owner.dependencies(), env_dir, python)
+
+
+def _env_of(owner: Manager) -> tuple[Path | None, str]:
+    """The project's env folder (None while there is none) and the Python its markers use."""
+    try:
+        env_dir = owner.env_python().parent.parent
+    except EnvlockError:
+        return None, platform.python_version()
+    return env_dir, pyvenv_version(env_dir) or platform.python_version()
 
 
 def environment_python(path: ProjectRef) -> Path:

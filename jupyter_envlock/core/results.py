@@ -97,6 +97,20 @@ class StatusDict(TypedDict):
     drift: DriftDict
 
 
+class TreePackageDict(TypedDict):
+    name: str
+    version: str
+    direct: bool
+    groups: list[str | None]
+    required_by: list[str]
+    kernel: bool
+
+
+class TreeDict(TypedDict):
+    packages: list[TreePackageDict]
+    required_by_known: bool  # false while there is no env to read who requires whom
+
+
 class DependencyDict(TypedDict):
     name: str
     requirement: str

@@ -51,6 +51,10 @@ class Manager(ABC):
         """Direct dependencies with the versions locked for this machine."""
 
     @abstractmethod
+    def locked_versions(self) -> dict[str, str]:
+        """name -> version of every package locked for this machine (empty without a lock)."""
+
+    @abstractmethod
     def env_python(self) -> Path:
         """The Python of the project's env (which must exist)."""
 

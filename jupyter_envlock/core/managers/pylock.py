@@ -144,12 +144,15 @@ class PylockManager(Manager):
             busy=is_busy(self.project.file_lock_path),
         )
 
+    def locked_versions(self) -> dict[str, str]:
+        pyproject = self._pyproject()
+        lock = _lenient_lock(read_or_none(self.lock_path))
+        python = self._python_version(pyproject)
+        return lock.versions(marker_environment(python)) if lock else {}
+
     def dependencies(self) -> list[Dependency]:
         pyproject = self._pyproject()
-        raw = read_or_none(self.lock_path)
-        lock = _lenient_lock(raw)
-        python = self._python_version(pyproject)
-        versions = lock.versions(marker_environment(python)) if lock else {}
+        versions = self.locked_versions()
         out = []
         for group, reqs in pyproject.requirements().items():
             for text in reqs:
