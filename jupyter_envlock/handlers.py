@@ -296,11 +296,15 @@ class ReportHandler(EnvlockHandler):
         self.finish(json.dumps(result.to_dict()))
 
 
-REPORTS: dict[str, Callable[[Project], Any]] = {"tree": operations.tree}
+REPORTS: dict[str, Callable[[Project], Any]] = {
+    "tree": operations.tree,
+    "outdated": operations.outdated,
+}
 
 
 class ActionHandler(EnvlockHandler):
-    """`POST project/(add|remove|sync|lock)`: one mutating operation, answering its ChangeReport."""
+    """`POST project/(add|remove|sync|lock|upgrade)`: one mutating operation, answering its
+    ChangeReport."""
 
     @web.authenticated
     @authorized
@@ -317,6 +321,13 @@ class ActionHandler(EnvlockHandler):
             if not isinstance(upgrade, bool):
                 raise BadRequest("'upgrade' must be true or false.")
             call = _bind(operations.lock, upgrade=upgrade)
+        elif action == "upgrade":
+            body = self.json_body({"names", "all"})
+            every = body.get("all", False)
+            if not isinstance(every, bool):
+                raise BadRequest("'all' must be true or false.")
+            names = _string_list(body, "names") if not every or "names" in body else []
+            call = _bind(operations.upgrade, names=names, all=every)
         else:  # "sync": the route pattern admits nothing else
             body = self.json_body(set())
             call = _bind(operations.sync)
@@ -335,6 +346,6 @@ def routes() -> list[tuple[str, type]]:
     return [
         (rf"{URL_PREFIX}/projects", ProjectsHandler),
         (rf"{URL_PREFIX}/project", ProjectHandler),
-        (rf"{URL_PREFIX}/project/(tree)", ReportHandler),
-        (rf"{URL_PREFIX}/project/(add|remove|sync|lock)", ActionHandler),
+        (rf"{URL_PREFIX}/project/(tree|outdated)", ReportHandler),
+        (rf"{URL_PREFIX}/project/(add|remove|sync|lock|upgrade)", ActionHandler),
     ]

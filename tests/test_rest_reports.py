@@ -54,3 +54,62 @@ async def test_tree_errors_are_the_usual_ones(api, root):
     assert code == 403
     code, body = await api.get("project/tree")
     assert code == 400
+
+
+async def test_outdated_then_upgrade_one_package(api, root, make_project, local_index):
+    local_index.add_wheel("tinyrest-a", "1.0.0")
+    project = make_project(name="old", deps=["tinyrest-a"], folder=root / "old")
+    operations.sync(project)
+    local_index.add_wheel("tinyrest-a", "1.2.0")
+
+    code, body = await api.get("project/outdated", path="old")
+
+    assert code == 200, body
+    assert body == {
+        "checked": True,
+        "message": None,
+        "outdated": [
+            {"name": "tinyrest-a", "group": None, "requirement": "tinyrest-a",
+             "locked": "1.0.0", "allowed": "1.2.0", "latest": "1.2.0"}
+        ],
+    }
+    code, report = await api.post("upgrade", {"path": "old", "names": ["tinyrest-a"]})
+    assert code == 200, report
+    assert report["changes"] == [
+        {"name": "tinyrest-a", "old": "1.0.0", "new": "1.2.0", "kind": "upgraded"}
+    ]
+    assert report["env"]["installed"] == ["tinyrest-a==1.2.0"]
+    code, body = await api.get("project/outdated", path="old")
+    assert body["outdated"] == []
+
+
+async def test_outdated_offline_is_an_answer_not_an_error(api, root, make_project, monkeypatch):
+    project = make_project(name="offline", deps=["tinya"], folder=root / "offline")
+    operations.lock(project)
+    monkeypatch.setenv("UV_DEFAULT_INDEX", "http://127.0.0.1:9/simple")
+    monkeypatch.setenv("UV_HTTP_RETRIES", "0")
+    code, body = await api.get("project/outdated", path="offline")
+    assert code == 200, body
+    assert body["checked"] is False and body["outdated"] == []
+    assert body["message"].startswith("Cannot check for newer versions:")
+
+
+async def test_upgrade_bodies_are_checked(api, root, make_project):
+    project = make_project(name="upbad", deps=["tinya"], folder=root / "upbad")
+    operations.lock(project)
+    lock = (project / "pylock.toml").read_bytes()
+    for body, status in (
+        ({"path": "upbad"}, 400),
+        ({"path": "upbad", "names": []}, 400),
+        ({"path": "upbad", "all": "yes"}, 400),
+        ({"path": "upbad", "names": ["tinya"], "all": True}, 400),
+        ({"path": "upbad", "names": ["nope-not-locked"]}, 400),
+        ({"path": "upbad", "names": ["tinya"], "extra": 1}, 400),
+    ):
+        code, answer = await api.post("upgrade", body)
+        assert code == status, (body, answer)
+        assert "error" in answer
+    assert (project / "pylock.toml").read_bytes() == lock
+    code, report = await api.post("upgrade", {"path": "upbad", "all": True})
+    assert code == 200, report
+    assert report["relocked"] is True

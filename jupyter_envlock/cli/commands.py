@@ -71,6 +71,17 @@ def tree(args: argparse.Namespace, progress: Progress) -> Result:
     return Result(document, shown.text, shown.html)
 
 
+def outdated(args: argparse.Namespace, progress: Progress) -> Result:
+    document = operations.outdated(args.project, progress).to_dict()
+    shown = render.outdated(document)
+    return Result(document, shown.text, shown.html)
+
+
+def upgrade(args: argparse.Namespace, progress: Progress) -> Result:
+    report = operations.upgrade(args.project, args.names, args.all, progress)
+    return _changes(report.to_dict())
+
+
 def python(args: argparse.Namespace, progress: Progress) -> Result:
     path = str(operations.environment_python(args.project))
     return Result({"python": path}, path)

@@ -85,7 +85,12 @@ def _arguments(parser: argparse.ArgumentParser) -> list[str]:
         if isinstance(action, argparse._HelpAction):
             continue
         if not action.option_strings:
-            shown.append(f"{action.metavar}..." if action.nargs == "+" else str(action.metavar))
+            if action.nargs == "+":
+                shown.append(f"{action.metavar}...")
+            elif action.nargs == "*":
+                shown.append(f"[{action.metavar}...]")
+            else:
+                shown.append(str(action.metavar))
         elif action.nargs == 0:
             shown.append(f"[{action.option_strings[-1]}]")
         else:

@@ -13,7 +13,9 @@ from typing import NoReturn
 
 COMMON = ("--project", "--json", "--quiet")
 # The commands a notebook may run on its own kernel's project (%dep).
-MAGIC_COMMANDS = ("add", "remove", "list", "status", "sync", "lock", "tree")
+MAGIC_COMMANDS = (
+    "add", "remove", "list", "status", "sync", "lock", "tree", "outdated", "upgrade"
+)
 
 
 class ParserExit(Exception):
@@ -120,6 +122,18 @@ def build_parser(magic: bool = False) -> Parser:
     command("status", "Show manifest-vs-lock and lock-vs-environment drift", "commands:status")
     command("list", "List direct dependencies with their locked versions", "commands:list_")
     command("tree", "Show every locked package and what requires it", "commands:tree")
+    command(
+        "outdated",
+        "Show direct dependencies with newer versions on the package indexes",
+        "commands:outdated",
+    )
+    p = command(
+        "upgrade",
+        "Re-lock moving only the named packages to the newest allowed versions, then sync",
+        "commands:upgrade",
+    )
+    p.add_argument("names", nargs="*", metavar="NAME", help="a locked package (repeatable)")
+    p.add_argument("--all", action="store_true", help="upgrade every package")
     if magic:
         return parser
 

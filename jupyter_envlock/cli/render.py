@@ -10,7 +10,14 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..core.results import ChangeReportDict, DependencyDict, StatusDict, TreeDict, TreePackageDict
+from ..core.results import (
+    ChangeReportDict,
+    DependencyDict,
+    OutdatedDict,
+    StatusDict,
+    TreeDict,
+    TreePackageDict,
+)
 
 SYMBOLS = {"added": "+", "removed": "-", "upgraded": "↑", "downgraded": "↓"}
 STATE_HINTS = {
@@ -40,6 +47,13 @@ def table_html(headers: Sequence[str] | None, rows: Sequence[Sequence[object]]) 
         for row in rows
     )
     return f"<table class='envlock-table'>{head}<tbody>{body}</tbody></table>"
+
+
+def table_text(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    """The same table as plain text lines, columns padded."""
+    cells = [[str(c) for c in row] for row in (headers, *rows)]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    return ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
 
 
 def _paragraph(lines: Sequence[str]) -> str:
@@ -195,3 +209,33 @@ def tree(document: TreeDict) -> Rendered:
         )
     rows = [(p["name"], p["version"], _why(p)) for p in packages]
     return Rendered("\n".join(lines), table_html(("package", "version", "required by"), rows))
+
+
+def outdated(document: OutdatedDict) -> Rendered:
+    """Per direct dependency with something newer: locked, newest allowed, newest overall."""
+    if not document["checked"]:
+        return Rendered(document["message"] or "Cannot check for newer versions.")
+    entries = document["outdated"]
+    if not entries:
+        return Rendered("Every direct dependency is at the newest version its requirement allows.")
+    headers = ("package", "group", "requirement", "locked", "allowed", "latest")
+    rows = [
+        (
+            e["name"],
+            e["group"] or "",
+            e["requirement"],
+            e["locked"],
+            e["allowed"] or "-",
+            e["latest"] or "-",
+        )
+        for e in entries
+    ]
+    lines = table_text(headers, rows)
+    held = [e["name"] for e in entries if e["allowed"] != e["latest"] and e["latest"]]
+    hints = ["`upgrade NAME` moves one package to its allowed version; `upgrade --all` moves all."]
+    if held:
+        hints.append(
+            "Newer than allowed: change the requirement in pyproject.toml (`add "
+            f'"{held[0]}>=..."`) to go past it.'
+        )
+    return Rendered("\n".join(lines + hints), table_html(headers, rows) + _paragraph(hints))

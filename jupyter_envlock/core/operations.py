@@ -11,15 +11,18 @@ import platform
 from collections.abc import Sequence
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
 from .atomic import project_lock
 from .environment import pyvenv_version
-from .errors import EnvlockError, ManifestError
+from .errors import EnvlockError, ManifestError, NotADependency, RequirementError
 from .managers import Manager, manager_for
-from .progress import Progress, no_progress
+from .progress import Progress, ProgressEvent, no_progress
 from .project import ProjectRef, find_project
 from .pyproject import StalePolicy
 from .requirements import normalize_group, parse_requirement
-from .results import ChangeReport, Dependency, Status
+from .results import ChangeReport, Dependency, Outdated, OutdatedEntryDict, Status
 from .tree import Tree, build_tree
 
 
@@ -84,6 +87,84 @@ def sync(
         return fast
     with project_lock(owner.project.file_lock_path):
         return owner.sync(stale, progress)
+
+
+def upgrade(
+    path: ProjectRef,
+    names: Sequence[str] = (),
+    all: bool = False,
+    progress: Progress = no_progress,
+) -> ChangeReport:
+    """Re-lock moving only the named packages (or, with `all`, every package) to the newest
+    versions the manifest allows, and sync; versions of everything else stay."""
+    if all and names:
+        raise ManifestError("Name packages to upgrade, or ask for all of them; not both.")
+    if not all and not names:
+        raise ManifestError("Name at least one package to upgrade (or upgrade all of them).")
+    wanted = [_package_name(n) for n in names]
+    owner = manager(path)
+    with project_lock(owner.project.file_lock_path):
+        locked = owner.locked_versions()
+        unknown = [n for n in wanted if n not in locked]
+        if unknown:
+            raise NotADependency(
+                f"'{unknown[0]}' is not in the lock of {owner.project.root}; "
+                "`add` it to the project first."
+            )
+        return owner.upgrade(wanted, all, progress)
+
+
+def _package_name(text: str) -> str:
+    """A bare package name (upgrade takes names; versions come from the manifest)."""
+    req = parse_requirement(text)
+    if str(req) != req.name:
+        raise RequirementError(
+            f"'{text}' is not a package name; upgrade moves a package within what "
+            "pyproject.toml allows (change the requirement with `add` instead)."
+        )
+    return canonicalize_name(req.name)
+
+
+def outdated(path: ProjectRef, progress: Progress = no_progress) -> Outdated:
+    """Direct dependencies with a newer version on the project's indexes: the newest the
+    manifest allows and the newest overall. Offline, it says it could not check; it never
+    changes anything."""
+    owner = manager(path)
+    deps = [
+        d
+        for d in owner.dependencies()
+        if d.locked is not None and not parse_requirement(d.requirement).url
+    ]
+    if not deps:
+        return Outdated(True, None)
+    progress(ProgressEvent("check", "Asking the package indexes for newer versions"))
+    try:
+        latest = owner.newest_versions(sorted({d.name for d in deps}), exclude_newer=False)
+        allowed = owner.newest_versions(sorted({d.requirement for d in deps}))
+    except EnvlockError as e:
+        reason = e.message + (f" {e.details.splitlines()[0]}" if e.details else "")
+        return Outdated(False, f"Cannot check for newer versions: {reason}")
+    entries: list[OutdatedEntryDict] = []
+    for dep in deps:
+        assert dep.locked is not None
+        entry: OutdatedEntryDict = {
+            "name": dep.name,
+            "group": dep.group,
+            "requirement": dep.requirement,
+            "locked": dep.locked,
+            "allowed": allowed.get(dep.name),
+            "latest": latest.get(dep.name),
+        }
+        if _newer(entry["allowed"], dep.locked) or _newer(entry["latest"], dep.locked):
+            entries.append(entry)
+    return Outdated(True, None, entries)
+
+
+def _newer(candidate: str | None, locked: str) -> bool:
+    try:
+        return candidate is not None and Version(candidate) > Version(locked)
+    except InvalidVersion:
+        return False
 
 
 def status(path: ProjectRef) -> Status:

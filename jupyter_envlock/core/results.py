@@ -111,6 +111,21 @@ class TreeDict(TypedDict):
     required_by_known: bool  # false while there is no env to read who requires whom
 
 
+class OutdatedEntryDict(TypedDict):
+    name: str
+    group: str | None
+    requirement: str
+    locked: str
+    allowed: str | None  # the newest the manifest's specifiers allow
+    latest: str | None  # the newest overall (for this machine's Python)
+
+
+class OutdatedDict(TypedDict):
+    checked: bool
+    message: str | None
+    outdated: list[OutdatedEntryDict]
+
+
 class DependencyDict(TypedDict):
     name: str
     requirement: str
@@ -301,4 +316,21 @@ class Dependency:
             "requirement": self.requirement,
             "group": self.group,
             "locked": self.locked,
+        }
+
+
+@dataclass(frozen=True)
+class Outdated:
+    """Direct dependencies with a newer version on the project's indexes. `checked` is false
+    (and `message` says why) when the indexes could not be asked: nothing is known then."""
+
+    checked: bool
+    message: str | None
+    outdated: list[OutdatedEntryDict] = field(default_factory=list)
+
+    def to_dict(self) -> OutdatedDict:
+        return {
+            "checked": self.checked,
+            "message": self.message,
+            "outdated": [dict(e) for e in self.outdated],  # type: ignore[misc]
         }

@@ -100,13 +100,15 @@ def run_uv(
     cwd: Path,
     on_line: Callable[[str], None] | None = None,
     with_indexes: bool = True,
+    offline_fallback: bool = True,
 ) -> UvResult:
     """Run `uv ARGS`; when no index can be reached, try once more from uv's cache (--offline),
-    so a warm cache keeps working on a train. Failures raise a classified error."""
+    so a warm cache keeps working on a train (unless `offline_fallback` is off: a question about
+    what the index has now). Failures raise a classified error."""
     try:
         return _run_uv_once(args, cwd, on_line, with_indexes)
     except ToolError as e:
-        if not is_network_error(e) or "--offline" in args:
+        if not offline_fallback or not is_network_error(e) or "--offline" in args:
             raise
         if on_line:
             on_line("Index unreachable; trying uv's cache (offline)")

@@ -70,6 +70,18 @@ class Manager(ABC):
     def export_requirements(self) -> str:
         """A hash-pinned requirements.txt of the lock."""
 
+    @abstractmethod
+    def newest_versions(
+        self,
+        requirements: Sequence[str],
+        exclude_newer: bool = True,
+        only_binary: bool = False,
+    ) -> dict[str, str]:
+        """name -> the newest version the project's indexes have for each requirement on its
+        own, for this machine's Python (`exclude_newer`: within the project's exclude-newer
+        date; `only_binary`: wheels only). Asks the indexes now, never a cache; raises the
+        runner's errors when they cannot be asked."""
+
     # -- changing: called with the project's file lock held -----------------------------------
 
     @abstractmethod
@@ -90,6 +102,11 @@ class Manager(ABC):
     def lock(
         self, upgrade: bool, upgrade_packages: Sequence[str], progress: Progress
     ) -> ChangeReport: ...
+
+    @abstractmethod
+    def upgrade(self, names: Sequence[str], all: bool, progress: Progress) -> ChangeReport:
+        """Re-lock moving only `names` (every package with `all`) to the newest versions the
+        manifest allows, then sync; on failure manifest, lock and env stay as they were."""
 
     @abstractmethod
     def sync(self, stale: StalePolicy | None, progress: Progress) -> ChangeReport:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from .. import environment
+from .. import environment, index_query
 from ..atomic import is_busy, write_bytes_atomic
 from ..environment import EnvInfo
 from ..errors import LockfileError, ManifestError, NotADependency, StaleLockError
@@ -33,7 +33,7 @@ from ..manifest import Manifest
 from ..progress import Progress, ProgressEvent
 from ..project import LOCKFILE
 from ..pyproject import PyProject, StalePolicy
-from ..pythons import Interpreter
+from ..pythons import Interpreter, choose
 from ..requirements import parse_requirement
 from ..results import (
     BuildPlan,
@@ -221,6 +221,28 @@ class PylockManager(Manager):
             lines.append(" \\\n    ".join([line, *(f"--hash=sha256:{h}" for h in hashes)]))
         return "\n".join(lines) + "\n"
 
+    def newest_versions(
+        self,
+        requirements: Sequence[str],
+        exclude_newer: bool = True,
+        only_binary: bool = False,
+    ) -> dict[str, str]:
+        pyproject = self._pyproject()
+        env = self._env(pyproject)
+        if env is not None and env.exists and env.python_version:
+            python, version = env.python, env.python_version
+        else:
+            interp = choose(pyproject.requires_python, pyproject.settings.python)
+            python, version = interp.path, str(interp.version)
+        return index_query.newest_versions(
+            self.project.root,
+            requirements,
+            python,
+            version,
+            self.project.state_dir,
+            only_binary=only_binary,
+        )
+
     # -- changing -----------------------------------------------------------------------------
 
     def add(
@@ -249,6 +271,12 @@ class PylockManager(Manager):
         session = _Session(self, progress)
         return session.edit_lock_sync(
             self.report(relocked=True), False, upgrade=upgrade, upgrade_packages=upgrade_packages
+        )
+
+    def upgrade(self, names: Sequence[str], all: bool, progress: Progress) -> ChangeReport:
+        session = _Session(self, progress)
+        return session.edit_lock_sync(
+            self.report(relocked=True), True, upgrade=all, upgrade_packages=names
         )
 
     def sync(self, stale: StalePolicy | None, progress: Progress) -> ChangeReport:

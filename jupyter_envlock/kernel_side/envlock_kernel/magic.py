@@ -19,7 +19,7 @@ from IPython.display import display
 from . import imports, transport
 
 # Commands whose answer can change this kernel's env (their changes are checked for stale imports).
-CHANGING = ("add", "remove", "sync", "lock")
+CHANGING = ("add", "remove", "sync", "lock", "upgrade")
 
 
 def dep(line: str) -> None:
