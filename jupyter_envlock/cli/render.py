@@ -128,10 +128,12 @@ def status(status: StatusDict) -> Rendered:
         for i in drift["changed"]
     ]
     lines = [f"{key + ':':<9} {value}" for key, value in rows]
+    notes = [f"Warning: {w['message']}" for w in status["warnings"]]
     hint = STATE_HINTS.get(status["state"])
     if hint:
-        lines.append(hint)
-    markup = table_html(None, rows) + (_paragraph([hint]) if hint else "")
+        notes.append(hint)
+    lines += notes
+    markup = table_html(None, rows) + (_paragraph(notes) if notes else "")
     return Rendered("\n".join(lines), markup)
 
 

@@ -15,7 +15,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from .atomic import project_lock
-from .environment import pyvenv_version
+from .environment import installed_distributions, pyvenv_version
 from .errors import EnvlockError, ManifestError, NotADependency, RequirementError
 from .managers import Manager, manager_for
 from .progress import Progress, ProgressEvent, no_progress
@@ -24,6 +24,7 @@ from .pyproject import StalePolicy
 from .requirements import normalize_group, parse_requirement
 from .results import ChangeReport, Dependency, Outdated, OutdatedEntryDict, Status
 from .tree import Tree, build_tree
+from .widgets import server_frontend_version, widget_warnings
 
 
 def manager(path: ProjectRef) -> Manager:
@@ -168,7 +169,12 @@ def _newer(candidate: str | None, locked: str) -> bool:
 
 
 def status(path: ProjectRef) -> Status:
-    return manager(path).status()
+    """Manifest vs lock vs env, and warnings about the env (widgets this server cannot render)."""
+    found = manager(path).status()
+    if found.env_path is not None and found.env != "missing":
+        installed = installed_distributions(Path(found.env_path))
+        found.warnings = widget_warnings(installed, server_frontend_version())
+    return found
 
 
 def list_dependencies(path: ProjectRef) -> list[Dependency]:

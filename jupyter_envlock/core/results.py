@@ -86,6 +86,14 @@ class DriftDict(TypedDict):
     changed: list[DriftChangedDict]
 
 
+class WarningDict(TypedDict):
+    kind: Literal["widgets"]
+    package: str
+    installed: str
+    supported: str | None  # what the server renders; None: the server has no front end for it
+    message: str
+
+
 class StatusDict(TypedDict):
     project: ProjectDict
     python: str | None
@@ -95,6 +103,7 @@ class StatusDict(TypedDict):
     state: ProjectState
     busy: bool
     drift: DriftDict
+    warnings: list[WarningDict]
 
 
 class TreePackageDict(TypedDict):
@@ -247,6 +256,7 @@ class Status:
     env: EnvState
     drift: DriftDict = field(default_factory=no_drift)
     busy: bool = False
+    warnings: list[WarningDict] = field(default_factory=list)
 
     @property
     def state(self) -> ProjectState:
@@ -272,6 +282,7 @@ class Status:
             "state": self.state,
             "busy": self.busy,
             "drift": self.drift,
+            "warnings": list(self.warnings),
         }
 
 
