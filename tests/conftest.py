@@ -147,10 +147,12 @@ class LocalIndex:
         version: str,
         requires: Sequence[str] = (),
         requires_python: str | None = None,
+        upload_time: str | None = None,
     ) -> Path:
-        """Build a tiny wheel and publish it now (its project page is rewritten in place)."""
+        """Build a tiny wheel and publish it (its project page is rewritten in place), uploaded
+        now or at ``upload_time`` (RFC 3339, e.g. "2026-07-01T00:00:00Z")."""
         path = build_wheel(self.wheel_dir, name, version, requires, requires_python)
-        publish_wheels(self.root, [path])
+        publish_wheels(self.root, [path], upload_time)
         self.published.add(name, version, path)
         return path
 

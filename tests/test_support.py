@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -169,6 +170,28 @@ def test_index_pages(local_index, tiny_wheels) -> None:
     )
     # A directory without its slash redirects, so relative links keep working.
     assert _fetch(local_index.url + "/tinya") == page.encode()
+
+
+def test_index_pages_in_json_carry_upload_times(local_index) -> None:
+    """PEP 691 by content negotiation, with PEP 700's upload-time (what --exclude-newer reads)."""
+    local_index.add_wheel("tinyjson", "1.0.0", upload_time="2026-05-01T00:00:00Z")
+    local_index.add_wheel("tinyjson", "2.0.0")
+    request = urllib.request.Request(
+        local_index.url + "/tinyjson/",
+        headers={"Accept": "application/vnd.pypi.simple.v1+json, text/html;q=0.01"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        assert resp.headers["Content-Type"] == "application/vnd.pypi.simple.v1+json"
+        page = json.loads(resp.read())
+    assert page["meta"]["api-version"] == "1.1" and page["versions"] == ["1.0.0", "2.0.0"]
+    times = {f["filename"]: f["upload-time"] for f in page["files"]}
+    assert times["tinyjson-1.0.0-py3-none-any.whl"] == "2026-05-01T00:00:00Z"
+    assert times["tinyjson-2.0.0-py3-none-any.whl"] > "2026-05-01T00:00:00Z"  # now
+    assert all(f["hashes"]["sha256"] and f["size"] > 0 for f in page["files"])
+    # The wheelhouse and tiny wheels were "uploaded" long before any date a test locks as of.
+    tinya = json.loads((local_index.root / "simple" / "tinya" / "index.json").read_text())
+    assert {f["upload-time"] for f in tinya["files"]} == {"2024-01-01T00:00:00Z"}
+    assert b"<html>" in _fetch(local_index.url + "/tinyjson/")  # no Accept: HTML, as before
 
 
 def test_server_survives_parallel_fetches(local_index, tiny_wheels) -> None:

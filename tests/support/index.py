@@ -1,5 +1,10 @@
 """A PEP 503 simple index on disk, and a small HTTP server for it on 127.0.0.1.
 
+Each page is written twice, as PEP 503 HTML and as PEP 691 JSON (with PEP 700's `upload-time` and
+`size`), and served by content negotiation, as PyPI does: uv and pip ask for JSON first, and uv's
+`--exclude-newer` only sees a file's upload time there. Files published when the index is built
+were "uploaded" at DEFAULT_UPLOAD_TIME; files published later, now (or at the time given).
+
 Tests lock and install against this index only. Locks made against it pin its URLs, which is the
 point: a lock made against PyPI would not install from a local folder (DESIGN.md). The server has
 a large listen backlog because Python's stock ``http.server`` accepts only 5 pending connections,
@@ -8,8 +13,10 @@ and uv's parallel fetches overflow that: each dropped connection costs a 1 s ret
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import html
+import json
 import os
 import shutil
 import threading
@@ -26,6 +33,18 @@ from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel
 
 _DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
 _publish_lock = threading.Lock()
+DEFAULT_UPLOAD_TIME = "2024-01-01T00:00:00Z"  # before any date a test locks "as of"
+UPLOAD_TIMES = "upload-times.json"  # per project folder: file name -> its upload time
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+_PAGE_TYPES = {
+    JSON_TYPE: "index.json",
+    "application/vnd.pypi.simple.v1+html": "index.html",
+    "text/html": "index.html",
+}
+
+
+def upload_time_now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _project_of(filename: str) -> str:
@@ -62,7 +81,14 @@ def _extract_metadata(wheel: Path) -> bytes | None:
     return None
 
 
-def _place(src: Path, project_dir: Path) -> Path:
+def _upload_times(project_dir: Path) -> dict[str, str]:
+    try:
+        return dict(json.loads((project_dir / UPLOAD_TIMES).read_text()))
+    except (OSError, ValueError):
+        return {}
+
+
+def _place(src: Path, project_dir: Path, upload_time: str) -> Path:
     """Put a distribution file in its project folder (a hard link when possible: wheels are big)."""
     target = project_dir / src.name
     if target.exists():
@@ -70,6 +96,9 @@ def _place(src: Path, project_dir: Path) -> Path:
             return target
         raise ValueError(f"{src.name} is already published with different contents")
     project_dir.mkdir(parents=True, exist_ok=True)
+    times = _upload_times(project_dir)
+    times[src.name] = upload_time
+    _write_atomic(project_dir / UPLOAD_TIMES, json.dumps(times, indent=1).encode())
     try:
         os.link(src, target)
     except OSError:
@@ -91,10 +120,26 @@ def _page(title: str, links: list[str]) -> bytes:
     ).encode()
 
 
+def _version_of(filename: str) -> str:
+    if filename.endswith(".whl"):
+        return str(parse_wheel_filename(filename)[1])
+    return str(parse_sdist_filename(filename)[1])
+
+
 def _write_project_page(project_dir: Path) -> None:
     links = []
+    files = []
+    times = _upload_times(project_dir)
     for dist in sorted(p for p in project_dir.iterdir() if _is_dist(p)):
-        attrs = [f'href="{html.escape(dist.name)}#sha256={_sha256(dist)}"']
+        digest = _sha256(dist)
+        attrs = [f'href="{html.escape(dist.name)}#sha256={digest}"']
+        entry: dict[str, object] = {
+            "filename": dist.name,
+            "url": dist.name,
+            "hashes": {"sha256": digest},
+            "size": dist.stat().st_size,
+            "upload-time": times.get(dist.name, DEFAULT_UPLOAD_TIME),
+        }
         meta_path = project_dir / f"{dist.name}.metadata"
         if meta_path.is_file():
             meta = meta_path.read_bytes()
@@ -103,32 +148,48 @@ def _write_project_page(project_dir: Path) -> None:
             ]
             if requires_python:
                 attrs.append(f'data-requires-python="{html.escape(requires_python.strip())}"')
+                entry["requires-python"] = requires_python.strip()
             meta_hash = hashlib.sha256(meta).hexdigest()
             attrs.append(f'data-dist-info-metadata="sha256={meta_hash}"')
             attrs.append(f'data-core-metadata="sha256={meta_hash}"')
+            entry["core-metadata"] = {"sha256": meta_hash}
         links.append(f"<a {' '.join(attrs)}>{html.escape(dist.name)}</a>")
+        files.append(entry)
     _write_atomic(project_dir / "index.html", _page(f"Links for {project_dir.name}", links))
+    page = {
+        "meta": {"api-version": "1.1"},
+        "name": project_dir.name,
+        "versions": sorted({_version_of(str(f["filename"])) for f in files}),
+        "files": files,
+    }
+    _write_atomic(project_dir / "index.json", json.dumps(page, indent=1).encode())
 
 
 def _write_root_page(simple: Path) -> None:
     projects = sorted(p.name for p in simple.iterdir() if p.is_dir())
     links = [f'<a href="{html.escape(name)}/">{html.escape(name)}</a>' for name in projects]
     _write_atomic(simple / "index.html", _page("Simple index", links))
+    page = {"meta": {"api-version": "1.1"}, "projects": [{"name": name} for name in projects]}
+    _write_atomic(simple / "index.json", json.dumps(page).encode())
 
 
-def publish_wheels(root: Path, files: Iterable[Path]) -> set[str]:
+def publish_wheels(
+    root: Path, files: Iterable[Path], upload_time: str | None = None
+) -> set[str]:
     """Add distribution files to the index at ``root`` and rewrite the pages that list them.
 
     Works while the index is being served, which is how tests "publish" a new version. A file
-    already published with the same bytes is fine; with other bytes it is an error, as on PyPI.
-    Returns the normalized names of the projects touched.
+    already published with the same bytes is fine (it keeps its upload time); with other bytes it
+    is an error, as on PyPI. New files get ``upload_time`` (RFC 3339, default now). Returns the
+    normalized names of the projects touched.
     """
     simple = Path(root) / "simple"
+    when = upload_time or upload_time_now()
     with _publish_lock:
         touched: set[str] = set()
         for src in files:
             project = _project_of(src.name)
-            _place(Path(src), simple / project)
+            _place(Path(src), simple / project, when)
             touched.add(project)
         for project in sorted(touched):
             _write_project_page(simple / project)
@@ -147,7 +208,7 @@ def build_simple_index(wheel_dirs: list[Path], out: Path) -> Path:
     out = Path(out)
     (out / "simple").mkdir(parents=True, exist_ok=True)
     files = [p for d in wheel_dirs for p in sorted(Path(d).iterdir()) if _is_dist(p)]
-    publish_wheels(out, files)
+    publish_wheels(out, files, DEFAULT_UPLOAD_TIME)
     return out
 
 
@@ -184,6 +245,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path != root and root not in path.parents:
             self.send_error(HTTPStatus.NOT_FOUND)
             return
+        content_type = "application/octet-stream"
         if path.is_dir():
             if not url_path.endswith("/"):  # relative links in the page need the slash
                 self.send_response(HTTPStatus.MOVED_PERMANENTLY)
@@ -191,7 +253,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
-            path = path / "index.html"
+            content_type = _negotiate(self.headers.get("Accept", ""))
+            if not (path / _PAGE_TYPES[content_type]).is_file():
+                content_type = "text/html"  # a folder written by hand holds only HTML
+            path = path / _PAGE_TYPES[content_type]
         try:
             fh = path.open("rb")
         except OSError:
@@ -200,17 +265,18 @@ class _Handler(BaseHTTPRequestHandler):
         with fh:
             st = os.fstat(fh.fileno())
             etag = f'"{st.st_ino:x}-{st.st_mtime_ns:x}-{st.st_size:x}"'
-            is_page = path.name.endswith(".html")
+            is_page = path.name in ("index.html", "index.json")
+            if path.name == "index.html":
+                content_type = "text/html; charset=utf-8"
             if etag in self.headers.get("If-None-Match", ""):
                 self.send_response(HTTPStatus.NOT_MODIFIED)
                 self.send_header("ETag", etag)
                 self.end_headers()
                 return
             self.send_response(HTTPStatus.OK)
-            self.send_header(
-                "Content-Type",
-                "text/html; charset=utf-8" if is_page else "application/octet-stream",
-            )
+            self.send_header("Content-Type", content_type)
+            if is_page:
+                self.send_header("Vary", "Accept")
             self.send_header("Content-Length", str(st.st_size))
             self.send_header("ETag", etag)
             self.send_header(
@@ -223,6 +289,23 @@ class _Handler(BaseHTTPRequestHandler):
                     shutil.copyfileobj(fh, self.wfile, 1 << 16)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up; nothing to report
+
+
+def _negotiate(accept: str) -> str:
+    """The page type a client prefers (PEP 691 content negotiation); HTML when it names none."""
+    best, best_q = "text/html", 0.0
+    for part in accept.split(","):
+        kind, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    q = float(param[2:])
+                except ValueError:
+                    q = 0.0
+        if kind in _PAGE_TYPES and q > best_q:
+            best, best_q = kind, q
+    return best
 
 
 class _HTTPServer(ThreadingHTTPServer):
