@@ -51,7 +51,7 @@ def test_json_results_for_machines(envlock_env, make_project, monkeypatch):
     assert status["state"] == "in-sync" and status["lock"] == "in-sync"
     listing = json.loads(envlock("list", "--project", str(project), "--json").stdout)
     assert listing["dependencies"] == [
-        {"name": "tinyd", "requirement": "tinyd", "group": None, "locked": "1.1.0"}
+        {"name": "tinyd", "requirement": "tinyd>=1.1.0", "group": None, "locked": "1.1.0"}
     ]
     sync = json.loads(envlock("sync", "--project", str(project), "--json").stdout)
     assert sync["env"]["noop"] is True

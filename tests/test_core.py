@@ -145,7 +145,7 @@ def test_add_records_locks_universally_and_builds_env(envlock_env, make_project)
     project = make_project("adder")
     report = operations.add(project, ["tinyb"])
     assert report.manifest_changed and report.lock_changed
-    assert '"tinyb"' in (project / "pyproject.toml").read_text()
+    assert '"tinyb>=1.0.0"' in (project / "pyproject.toml").read_text()  # bound: the locked one
     kinds = {c.name: c.kind for c in report.changes}
     assert kinds["tinyb"] == "added" and kinds["tinya"] == "added"
 
@@ -223,7 +223,7 @@ def test_first_add_in_a_bare_folder_writes_a_minimal_manifest(envlock_env, tmp_p
     operations.add(folder, ["tinyd"], sync=False)
     data = tomllib.loads((folder / "pyproject.toml").read_text())
     assert data["project"]["name"] == "bare"
-    assert data["project"]["dependencies"] == ["tinyd"]
+    assert data["project"]["dependencies"] == ["tinyd>=1.1.0"]
 
 
 # ----------------------------------------------------------------------------- errors leave nothing behind

@@ -107,7 +107,7 @@ async def test_dep_add_records_and_imports_without_restart(jp_fetch, jp_serverap
         assert run.ok, run.error or run.text
         assert "tinyd" in run.html and "1.1.0" in run.html
         assert "pyproject.toml: + tinyd" in run.text
-        assert "tinyd" in dependencies(project)
+        assert "tinyd>=1.1.0" in dependencies(project)
         assert locked(project)["tinyd"] == "1.1.0"
         assert await value(client, "__import__('tinyd').__name__") == "tinyd"
         listing = await execute(client, "%dep")
@@ -133,7 +133,7 @@ async def test_a_kernels_magic_acts_only_on_its_own_project(jp_fetch, jp_servera
             assert not run.ok, attempt  # one UsageError, and nothing changed
         assert "tinyd" not in dependencies(project)
         assert (await execute(client, "%dep add tinyd")).ok
-        assert "tinyd" in dependencies(project)
+        assert "tinyd>=1.1.0" in dependencies(project)
     finally:
         client.stop_channels()
     assert [(other / n).read_bytes() for n in ("pyproject.toml", "pylock.toml")] == other_files
@@ -168,7 +168,7 @@ async def test_two_kernels_adding_at_once_are_both_recorded(jp_fetch, jp_servera
         )
         for run in runs:
             assert run.ok, run.error or run.text
-        assert {"tinyd", "mixed-case-name"} <= set(dependencies(project))
+        assert {"tinyd>=1.1.0", "mixed-case-name>=0.1.0"} <= set(dependencies(project))
         assert {"tinyd", "mixed-case-name"} <= set(locked(project))
         # each kernel sees both: the second sync installed what the first one added
         assert await value(first, "__import__('mixed_case_name').__name__") == "mixed_case_name"

@@ -124,7 +124,9 @@ def shared(scrubbed_env, tmp_path_factory) -> Shared:
     root = tmp_path_factory.mktemp("faults") / "killed"
     root.mkdir()
     (root / "pyproject.toml").write_text(
-        HEADER.format(name="killed") + 'dependencies = [\n    "tinyb",\n]\n'
+        HEADER.format(name="killed")
+        + 'dependencies = [\n    "tinyb",\n]\n'
+        + '\n[tool.envlock]\nadd-bounds = "none"\n'  # the toggle below writes the bare name
     )
     report = operations.sync(root)
     return Shared(root, report.sync.path)

@@ -20,7 +20,12 @@ from support.wheels import build_wheel
 from test_cli import REPO
 
 from jupyter_envlock.core import operations
-from jupyter_envlock.core.widgets import server_frontend_version, widget_warnings
+from jupyter_envlock.core.widgets import (
+    server_frontend_version,
+    supported_range,
+    widget_warnings,
+    widgets_note,
+)
 
 IPYWIDGETS = ("7.8.1", "8.1.5", "9.0.0")
 
@@ -122,3 +127,46 @@ async def test_rest_status_carries_the_warnings(
 
     status = json.loads(response.body)["status"]
     assert [(w["installed"], w["supported"]) for w in status["warnings"]] == [("7.8.1", ">=8,<9")]
+
+
+@pytest.mark.slow
+def test_add_ipywidgets_picks_what_the_server_renders_and_says_so(
+    fake_ipywidgets, server_with_widgets, make_project
+):
+    project = make_project("widgets-add", deps=["ipywidgets<8"])
+    operations.lock(project)
+
+    proc = run(server_with_widgets, "add", "ipywidgets", "--no-sync", "--project", str(project),
+               "--json")
+
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert [(c["name"], c["new"]) for c in report["changes"]] == [("ipywidgets", "8.1.5")]
+    assert report["edits"][0]["new"] == "ipywidgets>=8.1.5"  # the bound, not the server's range
+    assert report["notes"] == [
+        "ipywidgets 8.1.5: the newest version this server's jupyterlab_widgets 3.0.13 renders "
+        "(ipywidgets >=8,<9)."
+    ]
+    shown = run(server_with_widgets, "add", "ipywidgets", "--no-sync", "--project", str(project))
+    assert "renders (ipywidgets >=8,<9)" in shown.stdout
+    # A version the user asks for is theirs (status would warn about it).
+    asked = run(server_with_widgets, "add", "ipywidgets==9.0.0", "--no-sync", "--project",
+                str(project), "--json")
+    assert [c["new"] for c in json.loads(asked.stdout)["changes"]] == ["9.0.0"]
+
+
+@pytest.mark.slow
+def test_add_ipywidgets_on_this_servers_own_environment(
+    fake_ipywidgets, envlock_env, tmp_path, make_project
+):
+    project = make_project("widgets-none")
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = run(env, "add", "ipywidgets", "--no-sync", "--project", str(project), "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    frontend = server_frontend_version()  # this machine's server env, as it is
+    chosen = {">=8,<9": "8.1.5", ">=7.6,<8": "7.8.1"}.get(supported_range(frontend) or "", "9.0.0")
+    assert [c["new"] for c in report["changes"] if c["name"] == "ipywidgets"] == [chosen]
+    assert report["notes"] == [widgets_note(chosen, frontend)]
+    if frontend is None:
+        assert "has no jupyterlab_widgets" in report["notes"][0]

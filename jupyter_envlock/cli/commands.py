@@ -36,13 +36,17 @@ def remove(args: argparse.Namespace, progress: Progress) -> Result:
 
 
 def lock(args: argparse.Namespace, progress: Progress) -> Result:
-    report = operations.lock(args.project, args.upgrade, args.upgrade_package, progress)
+    report = operations.lock(
+        args.project, args.upgrade, args.upgrade_package, progress, args.exclude_newer
+    )
     return _changes(report.to_dict())
 
 
 def lock_and_sync(args: argparse.Namespace, progress: Progress) -> Result:
     """`%dep lock`: re-lock, then bring this kernel's env along (unless --no-sync)."""
-    locked = operations.lock(args.project, args.upgrade, args.upgrade_package, progress).to_dict()
+    locked = operations.lock(
+        args.project, args.upgrade, args.upgrade_package, progress, args.exclude_newer
+    ).to_dict()
     if not args.no_sync:
         locked["env"] = operations.sync(args.project, progress).to_dict()["env"]
     return _changes(locked)

@@ -107,6 +107,11 @@ def build_parser(magic: bool = False) -> Parser:
         metavar="NAME",
         help="move only this package (repeatable)",
     )
+    p.add_argument(
+        "--exclude-newer",
+        metavar="DATE",
+        help="resolve as of DATE (YYYY-MM-DD or RFC 3339), recorded in the lock; 'none' drops it",
+    )
     if magic:
         p.add_argument("--no-sync", action="store_true", help="only re-lock")
 

@@ -97,6 +97,7 @@ def changes(report: ChangeReportDict) -> Rendered:
                 f"Environment synced: {len(env['installed'])} installed, "
                 f"{len(env['removed'])} removed (Python {env['python']}, {env['path']})."
             )
+    footer += report.get("notes", [])
     text = "\n".join(edits + moved + footer)
     markup = ""
     if edits:
@@ -241,3 +242,4 @@ def outdated(document: OutdatedDict) -> Rendered:
             f'"{held[0]}>=..."`) to go past it.'
         )
     return Rendered("\n".join(lines + hints), table_html(headers, rows) + _paragraph(hints))
+

@@ -62,13 +62,15 @@ def manifest_hash(manifest: PyProject) -> str:
         {k: (strip_credentials(v) if k == "url" else v) for k, v in sorted(i.items())}
         for i in manifest.uv_indexes
     ]
-    payload = {
+    payload: dict[str, object] = {
         "format": LOCK_FORMAT,
         "requires-python": manifest.requires_python,
         "requirements": reqs,
         "kernel": list(KERNEL_REQUIREMENTS),
         "indexes": indexes,
     }
+    if manifest.settings.exclude_newer:  # only when set: older locks keep their hash
+        payload["exclude-newer"] = manifest.settings.exclude_newer
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -76,6 +78,14 @@ def recorded_manifest_hash(lock_bytes: bytes) -> str | None:
     """Read the hash without parsing the whole lock: a no-op check must cost microseconds."""
     match = _HASH_LINE.search(lock_bytes.decode("utf-8", "replace"))
     return match.group(1) if match else None
+
+
+@dataclass(frozen=True)
+class ExcludeNewer:
+    """Resolve as of `date` (uv's --exclude-newer); `by_command`: from `lock --exclude-newer`."""
+
+    date: str
+    by_command: bool
 
 
 @dataclass(frozen=True)
@@ -142,11 +152,23 @@ class Lock:
     def sha256(self) -> str:
         return hashlib.sha256(self.raw).hexdigest()
 
+    def _envlock(self, key: str) -> object:
+        envlock = self.data.get("tool", {}).get("envlock", {})
+        return envlock.get(key) if isinstance(envlock, dict) else None
+
     @property
     def manifest_hash(self) -> str | None:
-        envlock = self.data.get("tool", {}).get("envlock", {})
-        value = envlock.get("manifest-hash") if isinstance(envlock, dict) else None
+        value = self._envlock("manifest-hash")
         return value if isinstance(value, str) else None
+
+    @property
+    def exclude_newer(self) -> ExcludeNewer | None:
+        """The date this lock was resolved as of, and whether a command (not the manifest)
+        chose it: a command's date is kept by later re-locks, the manifest's follows it."""
+        value = self._envlock("exclude-newer")
+        if not isinstance(value, str):
+            return None
+        return ExcludeNewer(value, self._envlock("exclude-newer-set-by") == "lock")
 
     def packages(self) -> list[LockedPackage]:
         """Names, versions and markers from the plain data (no validation needed)."""
@@ -245,8 +267,13 @@ def compile_lock(
     upgrade: bool = False,
     upgrade_packages: Iterable[str] = (),
     on_line: Callable[[str], None] | None = None,
+    exclude_newer: ExcludeNewer | None = None,
+    constraints: Iterable[str] = (),
 ) -> Lock:
-    """Resolve through uv into a new, validated lock, in memory. Nothing in the project is written."""
+    """Resolve through uv into a new, validated lock, in memory. Nothing in the project is written.
+
+    `exclude_newer` ignores files uploaded after that date (recorded in the lock); `constraints`
+    limit versions without being requirements (nor recorded)."""
     requirements = [
         str(parse_requirement(r)) for items in manifest.requirements().values() for r in items
     ]
@@ -275,13 +302,22 @@ def compile_lock(
             args.append("--upgrade")
         for name in upgrade_packages:
             args.append(f"--upgrade-package={canonicalize_name(parse_requirement(name).name)}")
+        if exclude_newer is not None:
+            args.append(f"--exclude-newer={exclude_newer.date}")
+        constraints = list(constraints)
+        if constraints:
+            constraints_txt = tmp_path / "constraints.txt"
+            constraints_txt.write_text("\n".join(constraints) + "\n", encoding="utf-8")
+            args.append(f"--constraint={constraints_txt}")
         run_uv(args, cwd=project_root, on_line=on_line)
         body = out.read_bytes()
         shutil.rmtree(tmp_path, ignore_errors=True)
-    return finish_lock(body, manifest_hash(manifest))
+    return finish_lock(body, manifest_hash(manifest), exclude_newer)
 
 
-def finish_lock(uv_output: bytes, manifest_digest: str) -> Lock:
+def finish_lock(
+    uv_output: bytes, manifest_digest: str, exclude_newer: ExcludeNewer | None = None
+) -> Lock:
     """Strip credentials, add [tool.envlock], validate: the lock to write."""
     text = redact(uv_output.decode("utf-8"))
     text = re.sub(r"\n\[tool\.envlock\]\n(?:[^\[\n].*\n|\n)*", "\n", text).rstrip("\n") + "\n"
@@ -291,5 +327,10 @@ def finish_lock(uv_output: bytes, manifest_digest: str) -> Lock:
         f'manifest-hash = "{manifest_digest}"\n'
         f"kernel-requirements = {json.dumps(list(KERNEL_REQUIREMENTS))}\n"
     )
+    if exclude_newer is not None:
+        text += f"exclude-newer = {json.dumps(exclude_newer.date)}\n"
+        if exclude_newer.by_command:
+            text += 'exclude-newer-set-by = "lock"\n'
+
     # never write a lock that packaging.pylock rejects
     return Lock.parse(text.encode("utf-8"), "the new lock")

@@ -20,6 +20,7 @@ from tomlkit.items import Array
 
 from .errors import ManifestError, NotADependency
 from .pyproject import PyProject, decode_manifest
+from .requirements import written
 from .results import Edit
 
 
@@ -102,10 +103,10 @@ class Manifest:
         array = self._array(group, create=True)
         assert array is not None
         name = canonicalize_name(req.name)
-        text = str(req)
+        text = written(req)
         for i, existing in enumerate(array):
             if isinstance(existing, str) and _name_of(existing) == name:
-                if _same_requirement(str(existing), text):
+                if is_same_requirement(str(existing), text):
                     return Edit(name, "unchanged", str(existing), str(existing))
                 array[i] = text
                 return Edit(name, "replaced", str(existing), text)
@@ -139,7 +140,8 @@ def _name_of(requirement_text: str) -> str | None:
         return None
 
 
-def _same_requirement(a: str, b: str) -> bool:
+def is_same_requirement(a: str, b: str) -> bool:
+    """The same requirement however written (`a>=1,<2` is `a<2,>=1`)."""
     try:
         return str(Requirement(a)) == str(Requirement(b))
     except InvalidRequirement:

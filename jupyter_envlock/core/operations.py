@@ -20,11 +20,17 @@ from .errors import EnvlockError, ManifestError, NotADependency, RequirementErro
 from .managers import Manager, manager_for
 from .progress import Progress, ProgressEvent, no_progress
 from .project import ProjectRef, find_project
-from .pyproject import StalePolicy
+from .pyproject import StalePolicy, check_exclude_newer
 from .requirements import normalize_group, parse_requirement
 from .results import ChangeReport, Dependency, Outdated, OutdatedEntryDict, Status
 from .tree import Tree, build_tree
-from .widgets import server_frontend_version, widget_warnings
+from .widgets import (
+    KERNEL_PACKAGE,
+    server_frontend_version,
+    widget_warnings,
+    widgets_constraints,
+    widgets_note,
+)
 
 
 def manager(path: ProjectRef) -> Manager:
@@ -44,8 +50,14 @@ def add(
         raise ManifestError("Name at least one requirement to add.")
     group = normalize_group(group)
     owner = manager_for(find_project(path, create=True))
+    frontend = server_frontend_version()
+    constraints = widgets_constraints(requirements, frontend)
     with project_lock(owner.project.file_lock_path):
-        return owner.add(requirements, group, sync, progress)
+        report = owner.add(requirements, group, sync, progress, constraints=constraints)
+    if any(canonicalize_name(r.name) == KERNEL_PACKAGE for r in requirements):
+        note = widgets_note(owner.locked_versions().get(KERNEL_PACKAGE), frontend)
+        report.notes += [note] if note else []
+    return report
 
 
 def remove(
@@ -68,10 +80,15 @@ def lock(
     upgrade: bool = False,
     upgrade_packages: Sequence[str] = (),
     progress: Progress = no_progress,
+    exclude_newer: str | None = None,
 ) -> ChangeReport:
+    """Re-lock; `exclude_newer` (a date, or "none" to drop one) resolves as of that date and
+    records it in the lock, so that later re-locks resolve as of it too."""
+    if exclude_newer is not None and exclude_newer != "none":
+        check_exclude_newer(exclude_newer, "--exclude-newer")
     owner = manager(path)
     with project_lock(owner.project.file_lock_path):
-        return owner.lock(upgrade, upgrade_packages, progress)
+        return owner.lock(upgrade, upgrade_packages, progress, exclude_newer=exclude_newer)
 
 
 def sync(

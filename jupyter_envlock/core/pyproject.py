@@ -26,6 +26,8 @@ else:  # pragma: no cover - Python 3.10
 
 StalePolicy = Literal["relock", "error"]
 ManagerName = Literal["pylock", "uv", "poetry"]
+# How a bare `add NAME` is recorded once locked, as uv and Poetry do: `NAME>=<locked>` by default.
+AddBounds = Literal[">=", "~=", "==", "none"]
 
 MANIFEST = "pyproject.toml"
 # Kernel names: JupyterLab compares them exactly, jupyter_client uses them as folder names.
@@ -34,7 +36,13 @@ KERNEL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 # PEP 508 project names and PEP 735 group names share one grammar.
 NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 MAX_SHOWN = 80
-_SETTING_KEYS = ("kernel-name", "env", "python", "on-stale-lock", "manager")
+_SETTING_KEYS = (
+    "kernel-name", "env", "python", "on-stale-lock", "manager", "add-bounds", "exclude-newer"
+)
+# uv's --exclude-newer: a date (the whole day counts) or an RFC 3339 time.
+_EXCLUDE_NEWER = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$"
+)
 
 
 def short(text: str, limit: int = MAX_SHOWN) -> str:
@@ -61,6 +69,8 @@ class Settings:
     python: str | None = None
     on_stale_lock: StalePolicy = "relock"
     manager: ManagerName | None = None
+    add_bounds: AddBounds = ">="
+    exclude_newer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -199,13 +209,43 @@ def _settings(tool: Mapping[str, Any], path: Path) -> Settings:
     if manager is not None and manager not in get_args(ManagerName):
         choices = ", ".join(f'"{m}"' for m in get_args(ManagerName))
         raise ManifestError(f"{path}: [tool.envlock] manager must be one of {choices}.")
+    bounds = envlock.get("add-bounds") or ">="
+    if bounds not in get_args(AddBounds):
+        choices = ", ".join(f'"{b}"' for b in get_args(AddBounds))
+        raise ManifestError(f"{path}: [tool.envlock] add-bounds must be one of {choices}.")
+    exclude_newer = envlock.get("exclude-newer") or None
+    if exclude_newer is not None:
+        exclude_newer = check_exclude_newer(exclude_newer, f"{path}: [tool.envlock] exclude-newer")
     return Settings(
         kernel_name=kernel,
         env=envlock.get("env") or None,
         python=envlock.get("python") or None,
         on_stale_lock=cast(StalePolicy, stale),
         manager=cast("ManagerName | None", manager),
+        add_bounds=cast(AddBounds, bounds),
+        exclude_newer=exclude_newer,
     )
+
+
+def check_exclude_newer(value: str, where: str) -> str:
+    """A date (`2026-06-01`, that whole day included, as uv reads it) or an RFC 3339 time."""
+    from datetime import date, datetime
+
+    ok = bool(_EXCLUDE_NEWER.match(value))
+    if ok:
+        try:
+            if "T" in value:
+                datetime.fromisoformat(value.replace("Z", "+00:00"))
+            else:
+                date.fromisoformat(value)
+        except ValueError:
+            ok = False
+    if not ok:
+        raise ManifestError(
+            f"{where} {short(value)!r} is not a date: use YYYY-MM-DD (e.g. 2026-06-01) or an "
+            "RFC 3339 time such as 2026-06-01T12:00:00Z."
+        )
+    return value
 
 
 def _uv_indexes(tool: Mapping[str, Any], path: Path) -> tuple[Mapping[str, Any], ...]:

@@ -9,11 +9,51 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import InvalidVersion, Version
 
 from .errors import ManifestError, RequirementError
-from .pyproject import NAME, short
+from .pyproject import NAME, AddBounds, short
 
 MAX_REQUIREMENT_LENGTH = 1000
+
+
+class TypedRequirement(Requirement):
+    """A requirement that remembers how it was written: the manifest gets the user's text
+    (`alpha>=1.0,<2` stays so; packaging would print `alpha<2,>=1.0`)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def written(req: Requirement) -> str:
+    """The text to write for `req`: as typed when it was typed, else packaging's."""
+    return req.text if isinstance(req, TypedRequirement) else str(req)
+
+
+def is_bare(req: Requirement) -> bool:
+    """No version asked for (extras and markers may be there): its bound is chosen on locking."""
+    return not req.specifier and not req.url
+
+
+def with_bound(req: Requirement, locked_version: str, bounds: AddBounds) -> str | None:
+    """The bare `req` as written, with `locked_version` as its bound: `seaborn>=0.13.2`,
+    `seaborn~=0.13.2`, `seaborn==0.13.2` (None: leave it bare)."""
+    if bounds == "none":
+        return None
+    try:
+        version = Version(locked_version)
+    except InvalidVersion:
+        return None
+    if bounds == ">=":
+        bound = f">={version.public}"
+    elif bounds == "~=":
+        release = version.release if len(version.release) > 1 else (*version.release, 0)
+        bound = "~=" + ".".join(str(part) for part in release)
+    else:
+        bound = f"=={version}"
+    head, semicolon, marker = written(req).partition(";")
+    return head.rstrip() + bound + (f"; {marker.strip()}" if semicolon else "")
 
 
 def parse_requirement(text: str) -> Requirement:
@@ -31,7 +71,7 @@ def parse_requirement(text: str) -> Requirement:
             "Configure indexes in [[tool.uv.index]] instead."
         )
     try:
-        req = Requirement(text)
+        req = TypedRequirement(text)
     except InvalidRequirement as e:
         raise RequirementError(f"'{short(text)}' is not a valid requirement: {e}") from e
     if req.url and _is_local(req.url):

@@ -62,6 +62,7 @@ class ChangeReportDict(TypedDict):
     relocked: bool
     changes: list[ChangeDict]
     env: EnvDict | None
+    notes: list[str]  # what the command chose on the user's behalf, in a sentence each
 
 
 class DriftMissingDict(TypedDict):
@@ -233,6 +234,7 @@ class ChangeReport:
     relocked: bool = False
     changes: list[Change] = field(default_factory=list)
     sync: EnvReport | None = None
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> ChangeReportDict:
         return {
@@ -243,6 +245,7 @@ class ChangeReport:
             "relocked": self.relocked,
             "changes": [c.to_dict() for c in self.changes],
             "env": self.sync.to_dict() if self.sync is not None else None,
+            "notes": list(self.notes),
         }
 
 

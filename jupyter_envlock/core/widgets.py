@@ -15,11 +15,14 @@ process asking (the server, its %dep worker, `jupyter envlock`) is the server's 
 from __future__ import annotations
 
 import importlib.metadata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
+from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from .requirements import is_bare
 from .results import WarningDict
 
 FRONTEND = "jupyterlab_widgets"
@@ -85,3 +88,25 @@ def _warning(installed: str, supported: str | None, message: str) -> WarningDict
         "supported": supported,
         "message": message,
     }
+
+
+def widgets_constraints(requirements: Sequence[Requirement], frontend_version: str | None) -> list[str]:
+    """For a bare `ipywidgets` being added: the constraint that keeps the resolution to what
+    the server renders (a version the user asked for is theirs: `status` warns instead)."""
+    asked = any(canonicalize_name(r.name) == KERNEL_PACKAGE and is_bare(r) for r in requirements)
+    supported = supported_range(frontend_version)
+    return [f"{KERNEL_PACKAGE}{supported}"] if asked and supported else []
+
+
+def widgets_note(locked_version: str | None, frontend_version: str | None) -> str | None:
+    """What `add ipywidgets` says about the version it picked."""
+    if locked_version is None:
+        return None
+    supported = supported_range(frontend_version)
+    if supported is not None:
+        return (
+            f"ipywidgets {locked_version}: the newest version this server's {FRONTEND} "
+            f"{frontend_version} renders (ipywidgets {supported})."
+        )
+    warnings = widget_warnings({KERNEL_PACKAGE: locked_version}, frontend_version)
+    return warnings[0]["message"] if warnings else None

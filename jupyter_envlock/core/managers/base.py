@@ -91,7 +91,12 @@ class Manager(ABC):
         group: str | None,
         sync: bool,
         progress: Progress,
-    ) -> ChangeReport: ...
+        constraints: Sequence[str] = (),
+    ) -> ChangeReport:
+        """Add (or replace) requirements, re-lock, sync. Each is written as typed
+        (`requirements.written`); one with no version is recorded with its locked version
+        as bound, as the project's add-bounds says (`requirements.with_bound`). `constraints`
+        limit what the resolution may pick without being recorded anywhere."""
 
     @abstractmethod
     def remove(
@@ -100,8 +105,15 @@ class Manager(ABC):
 
     @abstractmethod
     def lock(
-        self, upgrade: bool, upgrade_packages: Sequence[str], progress: Progress
-    ) -> ChangeReport: ...
+        self,
+        upgrade: bool,
+        upgrade_packages: Sequence[str],
+        progress: Progress,
+        exclude_newer: str | None = None,
+    ) -> ChangeReport:
+        """Re-lock. Every resolution honours the project's exclude-newer date (the manifest's
+        setting, or one a `lock --exclude-newer DATE` recorded in the lock); `exclude_newer`
+        sets that date, "none" drops it."""
 
     @abstractmethod
     def upgrade(self, names: Sequence[str], all: bool, progress: Progress) -> ChangeReport:

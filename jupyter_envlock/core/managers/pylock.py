@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from .. import environment, index_query
 from ..atomic import is_busy, write_bytes_atomic
@@ -23,24 +24,27 @@ from ..errors import LockfileError, ManifestError, NotADependency, StaleLockErro
 from ..indexes import default_indexes, strip_credentials
 from ..lockfile import (
     KERNEL_REQUIREMENTS,
+    ExcludeNewer,
     Lock,
     compile_lock,
+    finish_lock,
     manifest_hash,
     marker_environment,
     recorded_manifest_hash,
 )
-from ..manifest import Manifest
+from ..manifest import Manifest, is_same_requirement
 from ..progress import Progress, ProgressEvent
 from ..project import LOCKFILE
-from ..pyproject import PyProject, StalePolicy
+from ..pyproject import AddBounds, PyProject, StalePolicy, check_exclude_newer
 from ..pythons import Interpreter, choose
-from ..requirements import parse_requirement
+from ..requirements import TypedRequirement, is_bare, parse_requirement, with_bound
 from ..results import (
     BuildPlan,
     ChangeReport,
     Dependency,
     DriftDict,
     Edit,
+    EditKind,
     EnvReport,
     EnvState,
     LockState,
@@ -77,6 +81,28 @@ def lock_state(pyproject: PyProject, lock: Lock | None, python_version: str) -> 
 def _requirements(pyproject: PyProject) -> list[Requirement]:
     texts = [r for items in pyproject.requirements().values() for r in items]
     return [parse_requirement(t) for t in (*texts, *KERNEL_REQUIREMENTS)]
+
+
+def exclude_newer_date(
+    pyproject: PyProject, lock: Lock | None, override: str | None = None
+) -> ExcludeNewer | None:
+    """The date to resolve as of: `lock --exclude-newer DATE` ("none" drops it), else the
+    manifest's setting, else one that such a command recorded in the lock."""
+    setting = pyproject.settings.exclude_newer
+    if override is not None:
+        if setting is not None and override != setting:
+            raise ManifestError(
+                f'{pyproject.path} sets [tool.envlock] exclude-newer = "{setting}"; '
+                "change it there rather than with --exclude-newer."
+            )
+        if override == "none":
+            return None
+        if setting is None:
+            return ExcludeNewer(check_exclude_newer(override, "--exclude-newer"), by_command=True)
+    if setting is not None:
+        return ExcludeNewer(setting, by_command=False)
+    recorded = lock.exclude_newer if lock is not None else None
+    return recorded if recorded is not None and recorded.by_command else None
 
 
 def _valid_lock_or_none(raw: bytes | None, where: Path) -> Lock | None:
@@ -234,12 +260,16 @@ class PylockManager(Manager):
         else:
             interp = choose(pyproject.requires_python, pyproject.settings.python)
             python, version = interp.path, str(interp.version)
+        as_of = None
+        if exclude_newer:
+            as_of = exclude_newer_date(pyproject, _lenient_lock(read_or_none(self.lock_path)))
         return index_query.newest_versions(
             self.project.root,
             requirements,
             python,
             version,
             self.project.state_dir,
+            exclude_newer=as_of.date if as_of else None,
             only_binary=only_binary,
         )
 
@@ -251,11 +281,17 @@ class PylockManager(Manager):
         group: str | None,
         sync: bool,
         progress: Progress,
+        constraints: Sequence[str] = (),
     ) -> ChangeReport:
         session = _Session(self, progress)
         report = self.report()
         report.edits = [session.manifest.add(r, group) for r in requirements]
-        return session.edit_lock_sync(report, sync)
+        bare = [
+            edit
+            for edit, req in zip(report.edits, requirements, strict=True)
+            if edit.kind in ("added", "replaced") and is_bare(req)
+        ]
+        return session.edit_lock_sync(report, sync, constraints=constraints, bound=(bare, group))
 
     def remove(
         self, names: Sequence[str], group: str | None, sync: bool, progress: Progress
@@ -266,11 +302,19 @@ class PylockManager(Manager):
         return session.edit_lock_sync(report, sync)
 
     def lock(
-        self, upgrade: bool, upgrade_packages: Sequence[str], progress: Progress
+        self,
+        upgrade: bool,
+        upgrade_packages: Sequence[str],
+        progress: Progress,
+        exclude_newer: str | None = None,
     ) -> ChangeReport:
         session = _Session(self, progress)
         return session.edit_lock_sync(
-            self.report(relocked=True), False, upgrade=upgrade, upgrade_packages=upgrade_packages
+            self.report(relocked=True),
+            False,
+            upgrade=upgrade,
+            upgrade_packages=upgrade_packages,
+            exclude_newer=exclude_newer,
         )
 
     def upgrade(self, names: Sequence[str], all: bool, progress: Progress) -> ChangeReport:
@@ -314,6 +358,25 @@ def _lenient_lock(raw: bytes | None) -> Lock | None:
         return Lock.parse(raw, validate=False)
     except LockfileError:
         return None
+
+
+def _bound_version(lock: Lock, name: str, bounds: AddBounds) -> str | None:
+    """The version a bare requirement's bound is made from: the lowest locked for `name` on
+    any platform (each then satisfies it); for "==", only when the lock has one version."""
+    versions = sorted(
+        {p.version for p in lock.packages() if p.name == name and p.version},
+        key=_version_key,
+    )
+    if not versions or (bounds == "==" and len(versions) > 1):
+        return None
+    return versions[0]
+
+
+def _version_key(text: str) -> tuple[int, Version | str]:
+    try:
+        return (0, Version(text))
+    except InvalidVersion:
+        return (1, text)
 
 
 def _remove_one(manifest: Manifest, name: str, group: str | None) -> Edit:
@@ -372,9 +435,20 @@ class _Session:
         return environment.plan(self.project, pyproject.requires_python, pyproject.settings.python)
 
     def resolve(
-        self, interp: Interpreter, upgrade: bool = False, upgrade_packages: Iterable[str] = ()
+        self,
+        interp: Interpreter,
+        upgrade: bool = False,
+        upgrade_packages: Iterable[str] = (),
+        constraints: Iterable[str] = (),
+        exclude_newer: str | None = None,
     ) -> Lock:
-        self.progress(ProgressEvent("resolve", "Resolving dependencies"))
+        as_of = exclude_newer_date(self.manifest.pyproject, self.old_lock, exclude_newer)
+        self.progress(
+            ProgressEvent(
+                "resolve",
+                "Resolving dependencies" + (f" as of {as_of.date}" if as_of else ""),
+            )
+        )
         new = compile_lock(
             self.project.root,
             self.manifest.pyproject,
@@ -383,9 +457,31 @@ class _Session:
             self.project.state_dir,
             upgrade=upgrade,
             upgrade_packages=upgrade_packages,
+            exclude_newer=as_of,
+            constraints=constraints,
         )
         self.progress(ProgressEvent("resolve", "Resolved"))
         return new
+
+    def record_bounds(self, report: ChangeReport, lock: Lock, bare: list[Edit], group: str | None) -> Lock:
+        """What was added bare is recorded with its locked version as bound (add-bounds), as
+        `uv add` and `poetry add` do; the lock is re-stamped with the manifest it now matches."""
+        bounds = self.manifest.pyproject.settings.add_bounds
+        changed = False
+        for edit in bare:
+            assert edit.new is not None
+            version = _bound_version(lock, edit.name, bounds)
+            text = with_bound(TypedRequirement(edit.new), version, bounds) if version else None
+            if text is None:
+                continue
+            self.manifest.add(TypedRequirement(text), group)
+            same = edit.old is not None and is_same_requirement(edit.old, text)
+            kind: EditKind = "unchanged" if same else edit.kind
+            report.edits[report.edits.index(edit)] = Edit(edit.name, kind, edit.old, text)
+            changed = True
+        if not changed:
+            return lock
+        return finish_lock(lock.raw, manifest_hash(self.manifest.pyproject), lock.exclude_newer)
 
     def write(self, new_lock: Lock, report: ChangeReport, python_version: str) -> None:
         """Lock first, then manifest: if killed between the two, the lock's manifest hash no longer
@@ -433,9 +529,14 @@ class _Session:
         sync: bool,
         upgrade: bool = False,
         upgrade_packages: Iterable[str] = (),
+        constraints: Iterable[str] = (),
+        exclude_newer: str | None = None,
+        bound: tuple[list[Edit], str | None] = ([], None),
     ) -> ChangeReport:
         env, interp = self.plan_env()
-        new_lock = self.resolve(interp, upgrade, upgrade_packages)
+        new_lock = self.resolve(interp, upgrade, upgrade_packages, constraints, exclude_newer)
+        if bound[0]:
+            new_lock = self.record_bounds(report, new_lock, *bound)
         self.write(new_lock, report, str(interp.version))
         if sync:
             try:
