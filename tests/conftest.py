@@ -37,7 +37,7 @@ pytest_plugins = [
 from support.index import IndexServer, build_simple_index, publish_wheels  # noqa: E402
 from support.isolation import isolate, offline_settings  # noqa: E402
 from support.wheelhouse import ensure_wheelhouse, find_uv  # noqa: E402
-from support.wheels import build_wheel  # noqa: E402
+from support.wheels import build_failing_sdist, build_wheel  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 KERNEL_PYTHON_MINORS = (10, 11, 12, 13)
@@ -154,6 +154,12 @@ class LocalIndex:
         path = build_wheel(self.wheel_dir, name, version, requires, requires_python)
         publish_wheels(self.root, [path], upload_time)
         self.published.add(name, version, path)
+        return path
+
+    def add_failing_sdist(self, name: str, version: str, reason: str) -> Path:
+        """Publish an sdist (no wheel) of ``name==version`` whose build fails with ``reason``."""
+        path = build_failing_sdist(self.wheel_dir, name, version, reason)
+        publish_wheels(self.root, [path])
         return path
 
     def project_page(self, name: str) -> str:

@@ -234,10 +234,9 @@ def _sync_unmarked(
 ) -> EnvReport:
     create(env, interp, progress)
     result = EnvReport(env.path, env.python_version, noop=False)
-    on_line = _install_progress(progress, result)
     progress(ProgressEvent("install", "Installing packages from pylock.toml"))
     args = ["pip", "sync", str(project.lock_path), f"--python={env.python}", "--strict"]
-    run_uv(args, cwd=project.root, on_line=on_line)
+    run_uv(args, cwd=project.root, on_line=_install_progress(progress, result))
     if editable:
         progress(ProgressEvent("editable", f"Installing {project.name} (editable)"))
         editable_args = [
@@ -247,7 +246,8 @@ def _sync_unmarked(
             f"--python={env.python}",
             f"--editable={project.root}",
         ]
-        run_uv(editable_args, cwd=project.root, on_line=on_line)
+        run_uv(editable_args, cwd=project.root, on_line=_install_progress(progress, result))
+    _drop_reinstalls(result)
     marker = {
         "lock-sha256": lock_sha256,
         "project": str(project.root),
@@ -259,7 +259,10 @@ def _sync_unmarked(
 
 
 def _install_progress(progress: Progress, result: EnvReport) -> Callable[[str], None]:
+    """Progress from one uv run's output, counted for that run alone (the sync and the editable
+    install are two runs: counting across them showed "[32/31]"), never past its total."""
     total: list[int] = [0]
+    done: list[int] = [0]
 
     def on_line(line: str) -> None:
         if line.startswith("Index unreachable"):
@@ -271,13 +274,10 @@ def _install_progress(progress: Progress, result: EnvReport) -> Callable[[str], 
             target = result.installed if sign == "+" else result.removed
             target.append(f"{canonicalize_name(name)}=={version}")
             if sign == "+":
+                done[0] += 1
+                total[0] = max(total[0], done[0])
                 progress(
-                    ProgressEvent(
-                        "install",
-                        f"Installed {name} {version}",
-                        len(result.installed),
-                        total[0] or None,
-                    )
+                    ProgressEvent("install", f"Installed {name} {version}", done[0], total[0])
                 )
             return
         count = _COUNT_LINE.match(line)
@@ -303,6 +303,15 @@ def _dist_info_dirs(env_dir: Path) -> dict[str, tuple[str, Path]]:
             if name and version:
                 out[canonicalize_name(name)] = (version, info)
     return out
+
+
+def _drop_reinstalls(result: EnvReport) -> None:
+    """A package removed and installed again at the same version did not change: the exact
+    sync removes the project's own editable install (the lock does not list it) and the
+    editable step puts it back, which read as "1 removed" after every change."""
+    again = set(result.installed) & set(result.removed)
+    result.installed[:] = [p for p in result.installed if p not in again]
+    result.removed[:] = [p for p in result.removed if p not in again]
 
 
 def installed_distributions(env_dir: Path) -> dict[str, str]:

@@ -75,3 +75,16 @@ class PythonNotFound(UserError):
 
 class ToolError(EnvlockError):
     """A tool envlock runs (uv, Poetry) failed, not because of the user's input (network, disk)."""
+
+
+class BuildFailed(ToolError):
+    """uv could not build a package from source (no wheel for this Python, no compiler...).
+    `message` leads with the build's one-line reason; `details` keep uv's whole output."""
+
+    def __init__(
+        self, message: str, details: str, package: str, version: str | None, reason: str
+    ) -> None:
+        super().__init__(message, details)
+        self.package = package
+        self.version = version
+        self.reason = reason

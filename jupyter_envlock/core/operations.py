@@ -8,7 +8,8 @@ the project's file lock. What each manager does is in its own module.
 from __future__ import annotations
 
 import platform
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -16,7 +17,7 @@ from packaging.version import InvalidVersion, Version
 
 from .atomic import project_lock
 from .environment import installed_distributions, pyvenv_version
-from .errors import EnvlockError, ManifestError, NotADependency, RequirementError
+from .errors import BuildFailed, EnvlockError, ManifestError, NotADependency, RequirementError
 from .managers import Manager, manager_for
 from .progress import Progress, ProgressEvent, no_progress
 from .project import ProjectRef, find_project
@@ -52,7 +53,7 @@ def add(
     owner = manager_for(find_project(path, create=True))
     frontend = server_frontend_version()
     constraints = widgets_constraints(requirements, frontend)
-    with project_lock(owner.project.file_lock_path):
+    with project_lock(owner.project.file_lock_path), explained_builds(owner):
         report = owner.add(requirements, group, sync, progress, constraints=constraints)
     if any(canonicalize_name(r.name) == KERNEL_PACKAGE for r in requirements):
         note = widgets_note(owner.locked_versions().get(KERNEL_PACKAGE), frontend)
@@ -71,7 +72,7 @@ def remove(
         raise ManifestError("Name at least one dependency to remove.")
     group = normalize_group(group)
     owner = manager(path)
-    with project_lock(owner.project.file_lock_path):
+    with project_lock(owner.project.file_lock_path), explained_builds(owner):
         return owner.remove(names, group, sync, progress)
 
 
@@ -87,7 +88,7 @@ def lock(
     if exclude_newer is not None and exclude_newer != "none":
         check_exclude_newer(exclude_newer, "--exclude-newer")
     owner = manager(path)
-    with project_lock(owner.project.file_lock_path):
+    with project_lock(owner.project.file_lock_path), explained_builds(owner):
         return owner.lock(upgrade, upgrade_packages, progress, exclude_newer=exclude_newer)
 
 
@@ -103,7 +104,7 @@ def sync(
     fast = owner.fast_sync()
     if fast is not None:
         return fast
-    with project_lock(owner.project.file_lock_path):
+    with project_lock(owner.project.file_lock_path), explained_builds(owner):
         return owner.sync(stale, progress)
 
 
@@ -121,7 +122,7 @@ def upgrade(
         raise ManifestError("Name at least one package to upgrade (or upgrade all of them).")
     wanted = [_package_name(n) for n in names]
     owner = manager(path)
-    with project_lock(owner.project.file_lock_path):
+    with project_lock(owner.project.file_lock_path), explained_builds(owner):
         locked = owner.locked_versions()
         unknown = [n for n in wanted if n not in locked]
         if unknown:
@@ -183,6 +184,43 @@ def _newer(candidate: str | None, locked: str) -> bool:
         return candidate is not None and Version(candidate) > Version(locked)
     except InvalidVersion:
         return False
+
+
+@contextmanager
+def explained_builds(owner: Manager) -> Iterator[None]:
+    """A failed source build says first why, in one line; when the version has no wheel for
+    this Python, it says so, with the newest version that has one."""
+    try:
+        yield
+    except BuildFailed as e:
+        raise _explain_build(owner, e) from None
+
+
+def _explain_build(owner: Manager, error: BuildFailed) -> BuildFailed:
+    if error.version is None:
+        return error
+    name, version = canonicalize_name(error.package), error.version
+    try:
+        has_wheel = bool(owner.newest_versions([f"{name}=={version}"], only_binary=True))
+    except EnvlockError:
+        has_wheel = False
+    if has_wheel:
+        return error  # its wheel would have been used: the build failed for another reason
+    try:
+        newest = owner.newest_versions([name], only_binary=True).get(name)
+    except EnvlockError:
+        newest = None
+    python = ".".join(_env_of(owner)[1].split(".")[:2])  # wheels are made per minor version
+    message = (
+        f"{name} {version} has no wheel for Python {python} on this machine, and building it "
+        f"from source failed: {error.reason}"
+    )
+    if newest:
+        message += (
+            f'. The newest version with a wheel for Python {python} is {newest}: '
+            f'add "{name}=={newest}" (or "{name}>={newest}").'
+        )
+    return BuildFailed(message, error.details, name, version, error.reason)
 
 
 def status(path: ProjectRef) -> Status:

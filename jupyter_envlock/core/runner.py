@@ -13,7 +13,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from .errors import EnvlockError, ResolutionError, ToolError
+from .errors import BuildFailed, EnvlockError, ResolutionError, ToolError
 from .indexes import redact, uv_index_args
 
 MIN_UV = Version("0.9.0")
@@ -160,9 +160,16 @@ def _run_uv_once(
     return UvResult(stdout, stderr, code)
 
 
+_BUILD_FAILED = re.compile(r"Failed to build `([^`]+)`")
+_PINNED = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)$")
+
+
 def classify_failure(what: Sequence[str], stderr: str) -> Exception:
     details = _clean(stderr)
     label = " ".join(what)
+    build = _BUILD_FAILED.search(details)
+    if build:
+        return build_failure(build.group(1), details)
     if any(m in stderr for m in _NETWORK_MARKERS) and not any(
         m in stderr for m in _RESOLUTION_MARKERS[:1]
     ):
@@ -173,6 +180,35 @@ def classify_failure(what: Sequence[str], stderr: str) -> Exception:
     if any(m in stderr for m in _RESOLUTION_MARKERS):
         return ResolutionError("The requirements cannot be resolved.", details)
     return ToolError(f"uv {label} failed.", details)
+
+
+def build_failure(target: str, details: str) -> BuildFailed:
+    """uv's "Failed to build `name==version`", led by the build's own last word (the last line
+    its backend wrote, usually the exception), not by the forty lines before it."""
+    pinned = _PINNED.match(target)
+    package, version = (pinned.group(1), pinned.group(2)) if pinned else (target, None)
+    reason = _build_reason(details)
+    shown = f"{package} {version}" if version else package
+    return BuildFailed(
+        f"Building {shown} from source failed: {reason}", details, package, version, reason
+    )
+
+
+def _build_reason(details: str) -> str:
+    lines = details.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip() == "[stderr]"), None)
+    if start is not None:
+        block = []
+        for line in lines[start + 1 :]:
+            if line.startswith(("hint:", "help:")):
+                break
+            block.append(line.strip())
+        said = [line for line in block if line]
+        if said:
+            return said[-1]
+    causes = [re.split(r"cause:|─▶", line, maxsplit=1)[-1].strip() for line in lines
+              if "cause:" in line or "─▶" in line]
+    return causes[-1] if causes else "see the details"
 
 
 def is_network_error(error: Exception) -> bool:

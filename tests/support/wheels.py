@@ -97,3 +97,56 @@ def build_wheel(
             zf.writestr(info, data)
     tmp.replace(path)
     return path
+
+
+_FAILING_BACKEND = '''"""A build backend whose metadata is fine and whose build always fails, as a C extension's does
+on a Python it has no wheel for."""
+import os
+import sys
+
+NAME, VERSION, REASON = {name!r}, {version!r}, {reason!r}
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    info = os.path.join(metadata_directory, f"{{NAME}}-{{VERSION}}.dist-info")
+    os.makedirs(info)
+    with open(os.path.join(info, "METADATA"), "w") as f:
+        f.write(f"Metadata-Version: 2.1\\nName: {{NAME}}\\nVersion: {{VERSION}}\\n")
+    return os.path.basename(info)
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    for n in range(40):
+        print(f"building extension module {{n}} ...", file=sys.stderr)
+    raise RuntimeError(REASON)
+'''
+
+
+def build_failing_sdist(dest_dir: Path | str, name: str, version: str, reason: str) -> Path:
+    """An sdist of ``name==version`` (no wheel) whose build fails with ``reason`` after forty lines
+    of output; its in-tree backend needs nothing from an index."""
+    import io
+    import tarfile
+
+    base = f"{_escaped(name)}-{Version(version)}"
+    files = {
+        "pyproject.toml": (
+            '[build-system]\nrequires = []\nbuild-backend = "failing_backend"\n'
+            f'backend-path = ["."]\n\n[project]\nname = "{name}"\nversion = "{version}"\n'
+        ),
+        "PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        "failing_backend.py": _FAILING_BACKEND.format(name=name, version=version, reason=reason),
+    }
+    path = Path(dest_dir) / f"{base}.tar.gz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(path, "w:gz") as tar:
+        for arc, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"{base}/{arc}")
+            info.size, info.mtime, info.mode = len(data), 0, 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return path

@@ -7,7 +7,7 @@ bootstrap takes that folder off sys.path again.
 Standard library + IPython only; must parse on Python 3.10 (the oldest env Python).
 """
 
-from . import imports, magic, pip_guard, transport
+from . import imports, magic, pip_guard, progress, transport
 
 
 def load_ipython_extension(ip):  # noqa: ANN001, ANN201 - IPython's extension hook
@@ -18,4 +18,11 @@ def load_ipython_extension(ip):  # noqa: ANN001, ANN201 - IPython's extension ho
         transport.prestart_after_first_cell(ip)
 
 
-__all__ = ["imports", "load_ipython_extension", "magic", "pip_guard", "transport"]
+__all__ = [
+    "imports",
+    "load_ipython_extension",
+    "magic",
+    "pip_guard",
+    "progress",
+    "transport",
+]

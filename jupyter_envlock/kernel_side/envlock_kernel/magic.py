@@ -17,6 +17,7 @@ from IPython.core.error import UsageError
 from IPython.display import display
 
 from . import imports, transport
+from .progress import ProgressLine
 
 # Commands whose answer can change this kernel's env (their changes are checked for stale imports).
 CHANGING = ("add", "remove", "sync", "lock", "upgrade")
@@ -48,7 +49,13 @@ def _dep(line: str) -> None:
         if changing:
             before.update(imports.top_level_modules())
 
-    answer = transport.CHANNEL.send(line, _show_progress, snapshot)
+    progress = ProgressLine()
+    try:
+        answer = transport.CHANNEL.send(line, progress, snapshot)
+    except BaseException:
+        progress.finish(ok=False)
+        raise
+    progress.finish(ok=answer.get("exit_code") == 0)
     if changing:
         importlib.invalidate_caches()
         imports.activate_new_pth(site_dir, pth_before)
@@ -57,11 +64,6 @@ def _dep(line: str) -> None:
     _display(answer)
     if changing:
         _restart_advice(answer.get("result") or {}, before)
-
-
-def _show_progress(event: dict[str, Any], line: str) -> None:
-    if line:
-        print(line.strip(), flush=True)
 
 
 def _display(answer: dict[str, Any]) -> None:
