@@ -5,9 +5,12 @@ each one is a new process. A project kernel instead starts this worker once (in 
 Python, with the kernel's environment: `JUPYTER_ENVLOCK_PROJECT` names the kernel's project) and
 sends it magic lines, one JSON request per line on stdin:
 
-    {"line": "add pandas 'scikit-learn>=1.5'"}
+    {"line": "add pandas 'scikit-learn>=1.5'", "cwd": "/the/kernel's/folder"}
+    {"missing_import": "sklearn", "cwd": "/the/kernel's/folder"}
 
-Each is answered by `cli.magic.answer` (the CLI's parser, handlers and error mapping). Progress
+A line is answered by `cli.magic.answer` (the CLI's parser, handlers and error mapping); a
+missing import (a cell failed with "No module named X") by `cli.magic.missing_import`, whose
+result is the hint to show, or null. `cwd` (optional) is where the notebook is. Progress
 comes back as `{"progress": {...event...}, "line": "TEXT"}` lines, then one
 `{"result": DOCUMENT, "exit_code": N, "text": TEXT, "html": HTML-or-null}` line. Requests are
 handled one at a time, in order; the worker exits on stdin EOF (so it ends with its kernel, and a
@@ -82,9 +85,13 @@ class Worker:
         captured = io.StringIO()
         try:
             self.busy = True  # first thing in the try: an interrupt from here on is answered
-            line = _line(raw)
+            request = _request(raw)
             with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
-                return magic.answer(line, self.project, self.progress)
+                if "missing_import" in request:
+                    return magic.missing_import(
+                        request["missing_import"], self.project, request["cwd"]
+                    )
+                return magic.answer(request["line"], self.project, self.progress, request["cwd"])
         except EnvlockError as e:  # a request this worker does not serve
             return error_outcome(e, False)
         except KeyboardInterrupt:  # outside the command's own handling (parsing, say)
@@ -118,15 +125,24 @@ def _as_message(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def _line(raw: bytes) -> str:
+def _request(raw: bytes) -> dict[str, Any]:
+    """{"line": str} or {"missing_import": str}, each with an optional "cwd": str."""
     try:
         request = json.loads(raw)
     except ValueError as e:
         raise UserError(f"Not a JSON request: {e}") from None
-    line = request.get("line") if isinstance(request, dict) else None
+    if not isinstance(request, dict):
+        request = {}
+    cwd = request.get("cwd")
+    if cwd is not None and not isinstance(cwd, str):
+        raise UserError('A request\'s "cwd" is a string.')
+    module = request.get("missing_import")
+    if isinstance(module, str):
+        return {"missing_import": module, "cwd": cwd}
+    line = request.get("line")
     if not isinstance(line, str):
         raise UserError('A request is {"line": "%dep words"} with a string.')
-    return line
+    return {"line": line, "cwd": cwd}
 
 
 def main() -> int:

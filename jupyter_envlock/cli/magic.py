@@ -12,9 +12,11 @@ import os
 import shlex
 from typing import Any
 
+from ..core import operations
 from ..core.errors import UserError
+from ..core.missing_import import missing_import as core_missing_import
 from ..core.progress import Progress
-from . import Outcome, error_outcome, run_parsed
+from . import Outcome, error_outcome, render, run_parsed
 from .parser import ParserExit, build_parser
 
 
@@ -22,8 +24,9 @@ class MagicUsageError(UserError):
     """The magic's words are not a %dep command line."""
 
 
-def answer(line: str, project: str, progress: Progress) -> Outcome:
-    """Run one %dep line for `project`."""
+def answer(line: str, project: str, progress: Progress, cwd: str | None = None) -> Outcome:
+    """Run one %dep line for `project`; `cwd` is the kernel's folder (the notebook's), so the
+    answer can say which project it acted on, as seen from there."""
     try:
         words = _words(line, project)
         if words in (["help"], ["--help"], ["-h"]):
@@ -36,7 +39,31 @@ def answer(line: str, project: str, progress: Progress) -> Outcome:
             return Outcome(0, {"output": e.text}, e.text, False)
         return error_outcome(MagicUsageError(e.text.splitlines()[-1], e.text), False)
     args.project = project
-    return run_parsed(args, progress)
+    outcome = run_parsed(args, progress)
+    if outcome.exit_code == 0 and cwd is not None:
+        header = render.project_header(_project_name(project), project, cwd)
+        outcome.html = (header.html or "") + (outcome.html or render.pre(outcome.text))
+        outcome.text = "\n".join(filter(None, [header.text, outcome.text]))
+    return outcome
+
+
+def missing_import(module: str, project: str, cwd: str | None = None) -> Outcome:
+    """The hint for a failed `import module` in this project's kernel: the MIME document and its
+    text, or a null document when there is nothing to suggest."""
+    owner = operations.manager(project)
+    shown = render.relative_project(project, cwd)
+    hint = core_missing_import(owner, module, shown)
+    if hint is None:
+        return Outcome(0, None, "", False)
+    document = hint.to_dict()
+    return Outcome(0, document, render.missing_import(document).text, False)
+
+
+def _project_name(project: str) -> str:
+    try:
+        return operations.manager(project).project.name
+    except UserError:
+        return os.path.basename(project)
 
 
 def _words(line: str, project: str) -> list[str]:

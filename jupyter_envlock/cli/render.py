@@ -7,12 +7,16 @@ what it is given).
 from __future__ import annotations
 
 import html
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from packaging.utils import canonicalize_name
 
 from ..core.results import (
     ChangeReportDict,
     DependencyDict,
+    MissingImportDict,
     OutdatedDict,
     StatusDict,
     TreeDict,
@@ -243,3 +247,55 @@ def outdated(document: OutdatedDict) -> Rendered:
         )
     return Rendered("\n".join(lines + hints), table_html(headers, rows) + _paragraph(hints))
 
+
+def pre(text: str) -> str:
+    """Plain text as HTML, kept as it was laid out."""
+    return f"<pre>{html.escape(text)}</pre>" if text else ""
+
+
+def relative_project(project_root: str, cwd: str | None) -> str:
+    """The project as a notebook in `cwd` sees it: "." for its own folder, "../sales", ...;
+    the absolute path when there is no common root (another drive)."""
+    if not cwd:
+        return project_root
+    try:
+        return os.path.relpath(project_root, cwd)
+    except ValueError:
+        return project_root
+
+
+def is_inside(cwd: str, project_root: str) -> bool:
+    try:
+        root = os.path.realpath(project_root)
+        return os.path.commonpath([os.path.realpath(cwd), root]) == root
+    except ValueError:
+        return False
+
+
+def project_header(name: str, project_root: str, cwd: str | None) -> Rendered:
+    """"Project: REL (name)", and a warning when the notebook lies outside that project (its
+    kernel then edits a pyproject.toml that is not beside or above the notebook)."""
+    rel = relative_project(project_root, cwd)
+    lines = [f"Project: {rel} ({name})"]
+    if cwd and not is_inside(cwd, project_root):
+        lines.append(
+            f"Warning: this notebook's folder ({cwd}) is outside the kernel's project "
+            f"({project_root}); %dep changes that project. Pick the kernel of the notebook's "
+            "own project, or start one there (`jupyter envlock add NAME` in its folder)."
+        )
+    return Rendered("\n".join(lines), _paragraph(lines))
+
+
+def missing_import(hint: MissingImportDict) -> Rendered:
+    """The line under a ModuleNotFoundError's traceback."""
+    module, dist = hint["module"], hint["distribution"]
+    if hint["action"] == "sync":
+        text = (
+            f"{dist} (which provides {module}) is locked but not installed in this environment: "
+            f"{hint['command']}"
+        )
+    elif canonicalize_name(module) == dist:
+        text = f"{dist} is on the project's package index: {hint['command']}"
+    else:
+        text = f"{dist} provides {module}: {hint['command']}"
+    return Rendered(text)

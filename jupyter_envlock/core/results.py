@@ -136,6 +136,15 @@ class OutdatedDict(TypedDict):
     outdated: list[OutdatedEntryDict]
 
 
+class MissingImportDict(TypedDict):
+    module: str
+    distribution: str
+    action: Literal["add", "sync"]
+    command: str
+    project: str
+    kernel_name: str
+
+
 class DependencyDict(TypedDict):
     name: str
     requirement: str

@@ -1,4 +1,5 @@
-"""jupyter-envlock inside a project kernel: the %dep magic and the %pip warning.
+"""jupyter-envlock inside a project kernel: the %dep magic, the %pip warning, and the hint under
+a "No module named X" traceback.
 
 Loaded by `kernel_side/bootstrap.py` as an IPython extension, from the kernel_side folder (envlock
 itself is not installed in the project env). Every submodule is imported here, before the
@@ -7,7 +8,7 @@ bootstrap takes that folder off sys.path again.
 Standard library + IPython only; must parse on Python 3.10 (the oldest env Python).
 """
 
-from . import imports, magic, pip_guard, progress, transport
+from . import imports, magic, missing, pip_guard, progress, transport
 
 
 def load_ipython_extension(ip):  # noqa: ANN001, ANN201 - IPython's extension hook
@@ -16,12 +17,14 @@ def load_ipython_extension(ip):  # noqa: ANN001, ANN201 - IPython's extension ho
     pip_guard.wrap_pip(ip)
     if transport.in_project_kernel():
         transport.prestart_after_first_cell(ip)
+        missing.register(ip)
 
 
 __all__ = [
     "imports",
     "load_ipython_extension",
     "magic",
+    "missing",
     "pip_guard",
     "progress",
     "transport",

@@ -160,12 +160,14 @@ class Worker:
         except OSError:
             pass
 
-    def request(self, line: str, on_progress: Progress, started: Callable[[], None]) -> dict:
-        """The answer to one magic line; progress passed on as it comes. Raises WorkerGone when
-        the worker is not there to answer."""
+    def request(
+        self, payload: dict[str, Any], on_progress: Progress, started: Callable[[], None]
+    ) -> dict:
+        """The answer to one request (a magic line, a missing import); progress passed on as it
+        comes. Raises WorkerGone when the worker is not there to answer."""
         try:
             assert self.proc.stdin is not None
-            self.proc.stdin.write(json.dumps({"line": line}).encode("utf-8") + b"\n")
+            self.proc.stdin.write(json.dumps(payload).encode("utf-8") + b"\n")
             self.proc.stdin.flush()
         except (OSError, ValueError):
             self.retire()
@@ -223,8 +225,15 @@ class Channel:
         return self.worker
 
     def send(self, line: str, on_progress: Progress, started: Callable[[], None]) -> dict:
-        """The answer to `line`. `started` runs once the command is under way: it needs well
-        over 100 ms before it touches the env, time enough for a snapshot of it."""
+        """The answer to the magic `line`. `started` runs once the command is under way: it needs
+        well over 100 ms before it touches the env, time enough for a snapshot of it."""
+        return self.ask({"line": line, "cwd": _cwd()}, on_progress, started)
+
+    def missing_import(self, module: str) -> dict:
+        """The hint for a failed `import module` (its "result" is null when there is none)."""
+        return self.ask({"missing_import": module, "cwd": _cwd()}, _no_progress, _nothing)
+
+    def ask(self, payload: dict[str, Any], on_progress: Progress, started: Callable[[], None]) -> dict:
         command, env = server_command(), subprocess_env()
         pending = [started]
 
@@ -233,7 +242,9 @@ class Channel:
                 pending.pop()()
 
         with self.lock:
-            answer = self._in_warm_worker(WORKER_OVERRIDE or command, env, line, on_progress, once)
+            answer = self._in_warm_worker(
+                WORKER_OVERRIDE or command, env, payload, on_progress, once
+            )
             if answer is not None:
                 return answer
             try:
@@ -243,7 +254,7 @@ class Channel:
                     f"%dep could not start the Jupyter server's Python ({command[0]}): {e}"
                 ) from None
             try:
-                return one_shot.request(line, on_progress, once)
+                return one_shot.request(payload, on_progress, once)
             except WorkerGone:
                 tail = "\n".join(one_shot.stderr_tail)
                 raise TransportError(
@@ -253,7 +264,7 @@ class Channel:
             finally:
                 one_shot.retire()
 
-    def _in_warm_worker(self, command, env, line, on_progress, started):  # noqa: ANN001, ANN202
+    def _in_warm_worker(self, command, env, payload, on_progress, started):  # noqa: ANN001, ANN202
         """The answer from the warm worker, restarted once if it died (or its pipe broke); None
         when the restarted one failed too, and from then on."""
         if self.disabled:
@@ -266,7 +277,7 @@ class Channel:
             if worker is None:
                 break
             try:
-                return worker.request(line, on_progress, started)
+                return worker.request(payload, on_progress, started)
             except WorkerGone:
                 failures += 1
                 self.worker = None
@@ -295,6 +306,22 @@ class Channel:
             "disabled": self.disabled,
             "stderr": list(worker.stderr_tail) if worker is not None else [],
         }
+
+
+def _cwd() -> str | None:
+    """The kernel's folder: the notebook's, as the server started it there."""
+    try:
+        return os.getcwd()
+    except OSError:
+        return None
+
+
+def _no_progress(event: dict[str, Any], line: str) -> None:
+    """A request without progress."""
+
+
+def _nothing() -> None:
+    """Nothing to do once a request is under way."""
 
 
 CHANNEL = Channel()
