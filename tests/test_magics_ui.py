@@ -7,15 +7,13 @@ publishes package names of its own on the session's local index.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
-from kernel_support import KernelWorld, execute, open_kernel, value
+from kernel_support import execute, open_kernel, value
 from support.index import publish_wheels
 from support.wheels import build_wheel
-from test_magics import dependencies, locked, own_project
-from traitlets.config import Config
+from test_magics import dependencies, jp_root_dir, jp_server_config, locked, own_project
 
 from jupyter_envlock.kernel_side.envlock_kernel.missing import MIME
 
@@ -24,14 +22,7 @@ pytestmark = pytest.mark.slow
 MAY, JULY = "2026-05-01T00:00:00Z", "2026-07-01T00:00:00Z"
 
 
-@pytest.fixture
-def jp_server_config() -> Config:
-    return Config({"ServerApp": {"jpserver_extensions": {"jupyter_envlock": True}}})
-
-
-@pytest.fixture
-def jp_root_dir(kernel_world: KernelWorld) -> Path:
-    return kernel_world.root
+__all__ = ["jp_root_dir", "jp_server_config"]  # the server fixtures of test_magics, reused
 
 
 def hints(run: Any) -> list[dict[str, Any]]:
