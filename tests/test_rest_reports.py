@@ -113,3 +113,17 @@ async def test_upgrade_bodies_are_checked(api, root, make_project):
     code, report = await api.post("upgrade", {"path": "upbad", "all": True})
     assert code == 200, report
     assert report["relocked"] is True
+
+
+async def test_add_over_rest_records_like_uv(api, root, make_project):
+    project = make_project(name="recorded", folder=root / "recorded")
+    code, report = await api.post(
+        "add", {"path": "recorded", "specs": ["tinyd", "tinya>=1.0,<2"], "group": None}
+    )
+    assert code == 200, report
+    assert [e["new"] for e in report["edits"]] == ["tinyd>=1.1.0", "tinya>=1.0,<2"]
+    assert report["notes"] == []
+    text = (project / "pyproject.toml").read_text()
+    assert '"tinyd>=1.1.0"' in text and '"tinya>=1.0,<2"' in text
+    code, body = await api.get("project", path="recorded")
+    assert body["status"]["state"] == "in-sync" and body["status"]["warnings"] == []

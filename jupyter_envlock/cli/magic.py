@@ -121,5 +121,5 @@ def _arguments(parser: argparse.ArgumentParser) -> list[str]:
         elif action.nargs == 0:
             shown.append(f"[{action.option_strings[-1]}]")
         else:
-            shown.append(f"[{action.option_strings[-1]} {action.dest.upper()}]")
+            shown.append(f"[{action.option_strings[-1]} {action.metavar or action.dest.upper()}]")
     return shown
