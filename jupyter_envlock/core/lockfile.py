@@ -316,9 +316,13 @@ def compile_lock(
 
 
 def finish_lock(
-    uv_output: bytes, manifest_digest: str, exclude_newer: ExcludeNewer | None = None
+    uv_output: bytes,
+    manifest_digest: str,
+    exclude_newer: ExcludeNewer | None = None,
+    validate: bool = True,
 ) -> Lock:
-    """Strip credentials, add [tool.envlock], validate: the lock to write."""
+    """Strip credentials, add [tool.envlock], validate: the lock to write. (`validate=False`
+    only re-stamps a lock whose packages were validated a moment ago.)"""
     text = redact(uv_output.decode("utf-8"))
     text = re.sub(r"\n\[tool\.envlock\]\n(?:[^\[\n].*\n|\n)*", "\n", text).rstrip("\n") + "\n"
     text += (
@@ -333,4 +337,4 @@ def finish_lock(
             text += 'exclude-newer-set-by = "lock"\n'
 
     # never write a lock that packaging.pylock rejects
-    return Lock.parse(text.encode("utf-8"), "the new lock")
+    return Lock.parse(text.encode("utf-8"), "the new lock", validate=validate)

@@ -481,7 +481,8 @@ class _Session:
             changed = True
         if not changed:
             return lock
-        return finish_lock(lock.raw, manifest_hash(self.manifest.pyproject), lock.exclude_newer)
+        digest = manifest_hash(self.manifest.pyproject)
+        return finish_lock(lock.raw, digest, lock.exclude_newer, validate=False)
 
     def write(self, new_lock: Lock, report: ChangeReport, python_version: str) -> None:
         """Lock first, then manifest: if killed between the two, the lock's manifest hash no longer
