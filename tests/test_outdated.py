@@ -91,6 +91,17 @@ def test_upgrade_moves_only_the_named_package_and_syncs(envlock_env, local_index
     assert [c["name"] for c in every["changes"]] == ["tinyup-a"]
 
 
+def test_outdated_without_a_lock_says_so(envlock_env, make_project):
+    project = make_project("outdated-unlocked", deps=["tinya"])
+    document = json.loads(envlock("outdated", "--project", str(project), "--json").stdout)
+    assert document == {
+        "checked": False,
+        "message": "Cannot check for newer versions: nothing is locked yet (run `lock`).",
+        "outdated": [],
+    }
+    assert not (project / "pylock.toml").exists()
+
+
 def test_upgrade_refuses_what_it_cannot_do_and_changes_nothing(envlock_env, make_project):
     project = make_project("upgrade-bad", deps=["tinya"])
     operations.lock(project)

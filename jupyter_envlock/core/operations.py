@@ -149,11 +149,10 @@ def outdated(path: ProjectRef, progress: Progress = no_progress) -> Outdated:
     manifest allows and the newest overall. Offline, it says it could not check; it never
     changes anything."""
     owner = manager(path)
-    deps = [
-        d
-        for d in owner.dependencies()
-        if d.locked is not None and not parse_requirement(d.requirement).url
-    ]
+    direct = owner.dependencies()
+    deps = [d for d in direct if d.locked is not None and not parse_requirement(d.requirement).url]
+    if direct and not any(d.locked for d in direct):
+        return Outdated(False, "Cannot check for newer versions: nothing is locked yet (run `lock`).")
     if not deps:
         return Outdated(True, None)
     progress(ProgressEvent("check", "Asking the package indexes for newer versions"))
