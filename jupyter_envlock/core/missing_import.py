@@ -61,7 +61,7 @@ def missing_import(owner: Manager, module: str, shown_project: str) -> MissingIm
     is nothing useful to say (not a module name, unknown to the table and the index, or locked
     and installed already)."""
     top = module.split(".")[0]
-    if not top.isidentifier():
+    if not (top.isascii() and top.isidentifier()):  # it becomes a requirement for uv
         return None
     known = import_names().get(top)
     distribution = canonicalize_name(known or top)
