@@ -5,26 +5,15 @@
 import { Notification } from '@jupyterlab/apputils';
 
 import { ENV_BUILD_SCHEMA_ID, IEnvBuildEvent, KERNEL_NAME_PREFIX } from './api';
+import { formatCounts, progressFraction } from './counts';
+
+export { formatCounts };
 
 /** Whether an event-bus emission is an env-build event. */
 export function isEnvBuildEvent(
   emission: { schema_id?: unknown } | null | undefined
 ): emission is IEnvBuildEvent {
   return !!emission && emission.schema_id === ENV_BUILD_SCHEMA_ID;
-}
-
-/** "3/10" when both counts are known. */
-export function formatCounts(event: {
-  done?: number | null;
-  total?: number | null;
-}): string {
-  if (typeof event.done === 'number' && typeof event.total === 'number') {
-    return `${event.done}/${event.total}`;
-  }
-  if (typeof event.done === 'number') {
-    return `${event.done}`;
-  }
-  return '';
 }
 
 /** A short label for the project of an event. */
@@ -144,12 +133,7 @@ export class BuildNotifier {
     const phase = event.phase
       ? `${event.phase}${counts ? ` ${counts}` : ''}`
       : counts;
-    const progress =
-      typeof event.done === 'number' &&
-      typeof event.total === 'number' &&
-      event.total > 0
-        ? Math.min(1, Math.max(0, event.done / event.total))
-        : undefined;
+    const progress = progressFraction(event);
     const message = `Environment ${label}: ${phase}${
       event.message ? ` — ${event.message}` : ''
     }`;

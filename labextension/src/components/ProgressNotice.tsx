@@ -1,28 +1,21 @@
 import React from 'react';
 
+import { progressView } from '../counts';
 import { IBuildProgress } from '../model';
-import { formatCounts } from '../progress';
 
-/** What is running: the env build's phase, our own action, or another command. */
-function progressText(
-  build: IBuildProgress | null,
-  action: string | null
-): string {
-  if (build) {
-    const counts = formatCounts(build);
-    return (
-      build.phase +
-      (counts ? ` ${counts}` : '') +
-      (build.message ? ` — ${build.message}` : '')
-    );
-  }
+/** What is running: our own action, or another command on the project. */
+function actionText(action: string | null): string {
   if (action) {
     return `${action}…`;
   }
   return 'Another command is changing this project (a %dep cell, a kernel start or the command line)…';
 }
 
-/** A spinner and what is running on the project. */
+/**
+ * A spinner and what is running on the project; for an env build the phase
+ * and counts ("install 3/10"), a bar, and uv's line below, clamped to two
+ * lines with the whole line as tooltip.
+ */
 export function ProgressNotice({
   build,
   action
@@ -31,6 +24,7 @@ export function ProgressNotice({
   /** The label of our own action in flight. */
   action: string | null;
 }): JSX.Element {
+  const view = build ? progressView(build) : null;
   return (
     <div
       className="jp-EnvlockPanel-progress"
@@ -38,7 +32,37 @@ export function ProgressNotice({
       role="status"
     >
       <span className="jp-EnvlockPanel-spinner" aria-hidden="true" />
-      <span>{progressText(build, action)}</span>
+      {view ? (
+        <div className="jp-EnvlockPanel-progressBody">
+          <span
+            className="jp-EnvlockPanel-progressLabel"
+            data-testid="envlock-progress-label"
+          >
+            {view.label}
+          </span>
+          {view.fraction !== undefined && (
+            <progress
+              className="jp-EnvlockPanel-progressBar"
+              data-testid="envlock-progress-bar"
+              max={1}
+              value={view.fraction}
+            />
+          )}
+          {view.message && (
+            <span
+              className="jp-EnvlockPanel-progressMessage"
+              data-testid="envlock-progress-message"
+              title={view.message}
+            >
+              {view.message}
+            </span>
+          )}
+        </div>
+      ) : (
+        <span className="jp-EnvlockPanel-progressBody">
+          {actionText(action)}
+        </span>
+      )}
     </div>
   );
 }
