@@ -2,42 +2,78 @@ import React from 'react';
 
 import { IProjectSummary, IStatus } from '../api';
 import { normalizePath } from '../model';
+import { IProjectLocation } from '../resolve';
 import { DisplayState } from '../state';
 import { StateBadge } from './StateBadge';
 
-/** The project's name and state, its path, Python, kernel and environment folder. */
+/** One fact: one line, ellipsized with the whole value as tooltip. */
+function Fact({
+  label,
+  value,
+  title,
+  testid
+}: {
+  label: string;
+  value: string;
+  title?: string;
+  testid?: string;
+}): JSX.Element {
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd data-testid={testid} title={title ?? value}>
+        {value}
+      </dd>
+    </>
+  );
+}
+
+/**
+ * The project's name and state; its folder as seen from the notebook (the
+ * project every action changes), Python, kernel and environment folder.
+ */
 export function ProjectFacts({
   project,
   status,
-  state
+  state,
+  location
 }: {
   project: IProjectSummary;
   status: IStatus | null;
   state: DisplayState;
+  location: IProjectLocation | null;
 }): JSX.Element {
+  const fromRoot = normalizePath(project.path) || '.';
   return (
     <section className="jp-EnvlockPanel-project">
       <div className="jp-EnvlockPanel-projectName">
-        <span data-testid="envlock-project-name">{project.name}</span>
+        <span data-testid="envlock-project-name" title={project.name}>
+          {project.name}
+        </span>
         <StateBadge state={state} />
       </div>
       <dl className="jp-EnvlockPanel-facts">
-        <dt>Path</dt>
-        <dd data-testid="envlock-project-path">
-          {normalizePath(project.path) || '.'}
-        </dd>
-        <dt>Python</dt>
-        <dd data-testid="envlock-python">{status?.python ?? '—'}</dd>
-        <dt>Kernel</dt>
-        <dd data-testid="envlock-kernel-name">{project.kernel_name ?? '—'}</dd>
-        {status?.env_path && (
-          <>
-            <dt>Env</dt>
-            <dd className="jp-EnvlockPanel-envPath" title={status.env_path}>
-              {status.env_path}
-            </dd>
-          </>
-        )}
+        <Fact
+          label="Folder"
+          testid="envlock-project-path"
+          value={location ? location.relative : fromRoot}
+          title={
+            location
+              ? `${location.relative} from this notebook (${fromRoot} from the server root)`
+              : `${fromRoot} from the server root`
+          }
+        />
+        <Fact
+          label="Python"
+          testid="envlock-python"
+          value={status?.python ?? '—'}
+        />
+        <Fact
+          label="Kernel"
+          testid="envlock-kernel-name"
+          value={project.kernel_name ?? '—'}
+        />
+        {status?.env_path && <Fact label="Env" value={status.env_path} />}
       </dl>
     </section>
   );
