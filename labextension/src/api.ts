@@ -81,6 +81,19 @@ export interface IDrift {
   changed: IDriftChanged[];
 }
 
+/**
+ * Something the server wants the user to know about the environment, say a
+ * package with a front-end part (ipywidgets) at a version the server's lab
+ * extension cannot render (`kind: "widgets"`).
+ */
+export interface IStatusWarning {
+  kind: string;
+  message: string;
+  package?: string;
+  installed?: string | null;
+  supported?: string | null;
+}
+
 export interface IStatus {
   project: IProjectInfo;
   python: string | null;
@@ -91,6 +104,8 @@ export interface IStatus {
   /** Another command holds the project's lock (then `state` is `busy`). */
   busy?: boolean;
   drift: IDrift;
+  /** Empty or absent when there is nothing to say. */
+  warnings?: IStatusWarning[];
 }
 
 export interface IDependency {
@@ -148,6 +163,45 @@ export interface IProjectList {
 export interface IProjectDetails {
   status: IStatus;
   dependencies: IDependency[];
+}
+
+/** One locked package of `GET project/tree`. */
+export interface ILockedPackage {
+  name: string;
+  version: string | null;
+  /** A direct dependency (listed in pyproject.toml). */
+  direct: boolean;
+  /** Where it is a direct dependency: `null` is `[project].dependencies`. */
+  groups: Array<string | null>;
+  /** The locked packages that depend on it directly, sorted. */
+  required_by: string[];
+}
+
+/** Answer of `GET project/tree?path=`. */
+export interface IPackageTree {
+  packages: ILockedPackage[];
+}
+
+/** One direct dependency with a newer version (`GET project/outdated`). */
+export interface IOutdatedPackage {
+  name: string;
+  group: string | null;
+  requirement: string;
+  locked: string | null;
+  /** The newest version the manifest's specifiers allow. */
+  allowed: string | null;
+  /** The newest version on the project's indexes. */
+  latest: string | null;
+}
+
+/**
+ * Answer of `GET project/outdated?path=`: `checked: false` with a message
+ * when the indexes could not be reached (nothing changed then).
+ */
+export interface IOutdatedReport {
+  checked: boolean;
+  message: string | null;
+  outdated: IOutdatedPackage[];
 }
 
 /** One env-build progress event, as delivered by the event bus. */
@@ -286,4 +340,29 @@ export function lockProject(
   upgrade = false
 ): Promise<IChangeReport> {
   return post<IChangeReport>('project/lock', { path, upgrade });
+}
+
+/** `GET project/tree?path=` */
+export function getPackageTree(path: string): Promise<IPackageTree> {
+  return requestAPI<IPackageTree>(
+    `project/tree?path=${encodeURIComponent(path)}`
+  );
+}
+
+/** `GET project/outdated?path=` (asks the project's indexes) */
+export function getOutdated(path: string): Promise<IOutdatedReport> {
+  return requestAPI<IOutdatedReport>(
+    `project/outdated?path=${encodeURIComponent(path)}`
+  );
+}
+
+/** `POST project/upgrade`: the named packages, or all (`names` null). */
+export function upgradePackages(
+  path: string,
+  names: string[] | null
+): Promise<IChangeReport> {
+  return post<IChangeReport>(
+    'project/upgrade',
+    names === null ? { path, all: true } : { path, names }
+  );
 }

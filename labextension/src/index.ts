@@ -1,10 +1,13 @@
 /**
- * jupyter-envlock: JupyterLab side.
+ * jupyter-envlock: JupyterLab (and Jupyter Notebook 7) side.
  *
  * - an Environment panel in the right sidebar that follows the current notebook,
- * - a status bar item `envlock: <project> · <state>`,
+ * - a status bar item `envlock: <project> · <state>`; Notebook 7 has no
+ *   status bar, so there the item sits in the notebook's toolbar,
  * - notifications with env-build progress from the server's event bus,
- * - drift polling and refresh after each executed cell (so `%dep add` shows).
+ * - drift polling and refresh after each executed cell (so `%dep add` shows),
+ * - the missing-import hint under a failed import: a button that adds the
+ *   package and re-runs the cell.
  */
 import {
   ILayoutRestorer,
@@ -12,15 +15,23 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
-import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
+import {
+  INotebookTracker,
+  NotebookActions,
+  NotebookPanel
+} from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { IStatusBar } from '@jupyterlab/statusbar';
 
 import { IEnvBuildEvent, KERNEL_NAME_PREFIX } from './api';
+import { rerunCellOf } from './cells';
 import { envlockIcon } from './icons';
+import { IMissingImport } from './missingImport';
 // Activation needs these at once: the sidebar tab, the status bar item and
 // the build notifications exist from the start.
 /* eslint-disable jupyter/prefer-lazy-imports */
-import { EnvlockModel, normalizePath } from './model';
+import { missingImportFactory } from './missingImportRenderer';
+import { errorMessage, EnvlockModel, normalizePath } from './model';
 import { EnvlockPanel, PANEL_ID } from './panel';
 import { BuildNotifier, defaultLabel, isEnvBuildEvent } from './progress';
 import { EnvlockStatusItem } from './statusbar';
@@ -42,15 +53,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
     'Environment panel, status bar item and build progress for jupyter-envlock projects.',
   autoStart: true,
   requires: [INotebookTracker],
-  optional: [IStatusBar, ILayoutRestorer, ICommandPalette],
+  optional: [IStatusBar, ILayoutRestorer, ICommandPalette, IRenderMimeRegistry],
   activate: (
     app: JupyterFrontEnd,
     tracker: INotebookTracker,
     statusBar: IStatusBar | null,
     restorer: ILayoutRestorer | null,
-    palette: ICommandPalette | null
+    palette: ICommandPalette | null,
+    rendermime: IRenderMimeRegistry | null
   ): void => {
-    const model = new EnvlockModel(tracker);
+    const model = new EnvlockModel(tracker, app.commands);
     const panel = new EnvlockPanel(model);
     panel.title.label = '';
     app.shell.add(panel, 'right', { rank: 650, type: 'Environment' });
@@ -94,10 +106,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
     model.changed.connect(() => commands.notifyCommandChanged());
 
+    const openPanel = (): void => {
+      void commands.execute(CommandIDs.open);
+    };
     if (statusBar) {
-      const item = new EnvlockStatusItem(model, () => {
-        void commands.execute(CommandIDs.open);
-      });
+      const item = new EnvlockStatusItem(model, openPanel);
       statusBar.registerStatusItem('jupyter-envlock:status', {
         item,
         align: 'left',
@@ -105,6 +118,29 @@ const plugin: JupyterFrontEndPlugin<void> = {
         isActive: () => model.project !== null,
         activeStateChanged: model.projectChanged
       });
+    } else {
+      // Notebook 7: no status bar; the notebook's toolbar shows the state
+      // and the build progress instead (one notebook per page there).
+      app.docRegistry.addWidgetExtension('Notebook', {
+        createNew: (panel: NotebookPanel) => {
+          const item = new EnvlockStatusItem(model, openPanel, 'toolbar');
+          if (!panel.toolbar.insertBefore('kernelName', 'envlock', item)) {
+            panel.toolbar.addItem('envlock', item);
+          }
+          return item;
+        }
+      });
+    }
+
+    if (rendermime) {
+      rendermime.addFactory(
+        missingImportFactory({
+          fix: (hint: IMissingImport) => fixMissingImport(model, hint),
+          rerun: async node => {
+            await rerunCellOf(app, tracker, node);
+          }
+        })
+      );
     }
 
     // A cell finished (execute_reply): `%dep add` may have changed the project.
@@ -154,5 +190,41 @@ const plugin: JupyterFrontEndPlugin<void> = {
     );
   }
 };
+
+/**
+ * The missing-import button's action: add the distribution to (or sync) the
+ * project of the kernel that reported it; the error message, or null.
+ */
+async function fixMissingImport(
+  model: EnvlockModel,
+  hint: IMissingImport
+): Promise<string | null> {
+  const find = () =>
+    model.projects.find(
+      p => hint.kernel_name !== null && p.kernel_name === hint.kernel_name
+    ) ?? null;
+  let project = find();
+  if (!project) {
+    await model.refreshProjects();
+    project = find();
+  }
+  if (!project) {
+    return `The project of kernel ${hint.kernel_name ?? '(unknown)'} is not under this server's root: run ${hint.command} in a cell instead.`;
+  }
+  try {
+    const ok =
+      hint.action === 'add'
+        ? await model.add(hint.distribution, null, project.path)
+        : await model.sync(project.path);
+    if (ok) {
+      return null;
+    }
+    return model.busy !== null
+      ? `${model.busy}: try again when it is done.`
+      : (model.error ?? 'It did not work.');
+  } catch (error) {
+    return errorMessage(error);
+  }
+}
 
 export default plugin;

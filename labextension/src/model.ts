@@ -4,23 +4,35 @@
  * flight, build progress from the event bus, errors and the restart prompt.
  */
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { CommandRegistry } from '@lumino/commands';
 import { Debouncer, IPoll, Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import {
   addDependencies,
+  getOutdated,
+  getPackageTree,
   getProject,
   IChangeReport,
   IDependency,
   IEnvBuildEvent,
+  IOutdatedReport,
+  IPackageTree,
   IProjectDetails,
   IProjectSummary,
   listProjects,
   lockProject,
   removeDependencies,
-  syncProject
+  syncProject,
+  upgradePackages
 } from './api';
-import { normalizePath, resolveProject } from './resolve';
+import {
+  IProjectLocation,
+  normalizePath,
+  outsideWarning,
+  projectLocation,
+  resolveProject
+} from './resolve';
 import { DisplayState, displayState, isServerBusy } from './state';
 
 export { normalizePath, resolveProject };
@@ -35,6 +47,9 @@ export interface IBuildProgress {
 export interface IRestartPrompt {
   reason: string;
 }
+
+/** JupyterLab's (and Notebook 7's) command behind "Restart and run up to this cell". */
+export const RESTART_AND_RUN_COMMAND = 'notebook:restart-and-run-to-selected';
 
 /** How often the project status is polled while someone looks at it (ms). */
 export const POLL_INTERVAL = 3000;
@@ -56,8 +71,17 @@ export function errorMessage(error: unknown): string {
 const RESTART_KINDS = new Set(['upgraded', 'downgraded', 'removed']);
 
 export class EnvlockModel {
-  constructor(tracker: INotebookTracker | null) {
+  /**
+   * @param tracker the notebooks to follow
+   * @param commands the application's commands (to restart and re-run with
+   *   JupyterLab's own command)
+   */
+  constructor(
+    tracker: INotebookTracker | null,
+    commands: CommandRegistry | null = null
+  ) {
     this._tracker = tracker;
+    this._commands = commands;
     if (tracker) {
       tracker.currentChanged.connect(this._onCurrentChanged, this);
     }
@@ -147,6 +171,55 @@ export class EnvlockModel {
   /** Whether the current notebook has a kernel to restart. */
   get canRestart(): boolean {
     return !!this._notebook?.sessionContext.session?.kernel;
+  }
+
+  /** Whether "Restart and run up to this cell" can be offered (the command exists). */
+  get canRestartAndRun(): boolean {
+    return (
+      this.canRestart && !!this._commands?.hasCommand(RESTART_AND_RUN_COMMAND)
+    );
+  }
+
+  /** Where the project lies seen from the current notebook (null: no notebook or project). */
+  get location(): IProjectLocation | null {
+    if (!this._project) {
+      return null;
+    }
+    return projectLocation(this._project.path, this._notebookPath());
+  }
+
+  /**
+   * The warning for a notebook outside the project its kernel belongs to
+   * (not for a project picked by hand: that is the user's choice).
+   */
+  get outsideWarning(): string | null {
+    if (!this._project || this._pinned !== null) {
+      return null;
+    }
+    return outsideWarning(
+      this.location,
+      this._project.name,
+      this._project.kernel_name
+    );
+  }
+
+  /** Every locked package (`GET project/tree`), once asked for. */
+  get tree(): IPackageTree | null {
+    return this._tree;
+  }
+
+  get treeError(): string | null {
+    return this._treeError;
+  }
+
+  /** The last "Outdated" check, if one was made for this project. */
+  get outdated(): IOutdatedReport | null {
+    return this._outdated;
+  }
+
+  /** An "Outdated" check is asking the indexes. */
+  get checkingOutdated(): boolean {
+    return this._checkingOutdated;
   }
 
   get state(): DisplayState {
@@ -252,9 +325,20 @@ export class EnvlockModel {
     }
   }
 
-  async add(spec: string, group: string | null = null): Promise<boolean> {
-    return this._run(`Adding ${spec}`, path =>
-      addDependencies(path, [spec], group)
+  /**
+   * Add a requirement to the shown project, or to the project at
+   * `projectPath` (relative to the server root) when given.
+   */
+  async add(
+    spec: string,
+    group: string | null = null,
+    projectPath: string | null = null
+  ): Promise<boolean> {
+    return this._run(
+      `Adding ${spec}`,
+      path => addDependencies(path, [spec], group),
+      false,
+      projectPath
     );
   }
 
@@ -266,8 +350,87 @@ export class EnvlockModel {
     );
   }
 
-  async sync(): Promise<boolean> {
-    return this._run('Syncing the environment', path => syncProject(path));
+  async sync(projectPath: string | null = null): Promise<boolean> {
+    return this._run(
+      'Syncing the environment',
+      path => syncProject(path),
+      false,
+      projectPath
+    );
+  }
+
+  /**
+   * Re-lock the named packages only (all: null) and install them; the
+   * restart advice follows as after any upgrade.
+   */
+  async upgrade(names: string[] | null): Promise<boolean> {
+    const label =
+      names === null ? 'Upgrading all' : `Upgrading ${names.join(', ')}`;
+    const ok = await this._run(label, path => upgradePackages(path, names));
+    if (ok && this._outdated?.checked) {
+      await this.checkOutdated(); // what is left to upgrade
+    }
+    return ok;
+  }
+
+  /** Ask the project's indexes what is newer (the "Outdated" button). */
+  async checkOutdated(): Promise<void> {
+    const project = this._project;
+    if (!project || this._checkingOutdated) {
+      return;
+    }
+    this._checkingOutdated = true;
+    this._emit();
+    try {
+      const report = await getOutdated(project.path);
+      if (this._isCurrent(project)) {
+        this._outdated = report;
+      }
+    } catch (error) {
+      if (this._isCurrent(project)) {
+        this._outdated = {
+          checked: false,
+          message: `Cannot check for newer versions: ${errorMessage(error)}`,
+          outdated: []
+        };
+      }
+    } finally {
+      this._checkingOutdated = false;
+      this._emit();
+    }
+  }
+
+  /** Show (and load) or hide the list of every locked package. */
+  setTreeOpen(open: boolean): void {
+    this._treeOpen = open;
+    this._emit();
+    if (open) {
+      void this.loadTree();
+    }
+  }
+
+  get treeOpen(): boolean {
+    return this._treeOpen;
+  }
+
+  /** Read every locked package with what requires it. */
+  async loadTree(): Promise<void> {
+    const project = this._project;
+    if (!project) {
+      return;
+    }
+    try {
+      const tree = await getPackageTree(project.path);
+      if (this._isCurrent(project)) {
+        this._tree = tree;
+        this._treeError = null;
+      }
+    } catch (error) {
+      if (this._isCurrent(project)) {
+        this._treeError = errorMessage(error);
+      }
+    }
+    this._emit();
   }
 
   async relock(): Promise<boolean> {
@@ -291,6 +454,27 @@ export class EnvlockModel {
         env: synced.env ?? locked.env ?? null
       };
     });
+  }
+
+  /**
+   * Restart the kernel and run the cells up to the selected one, with
+   * JupyterLab's own command (it asks for confirmation as JupyterLab does).
+   */
+  async restartAndRunToSelected(): Promise<void> {
+    const commands = this._commands;
+    if (!commands?.hasCommand(RESTART_AND_RUN_COMMAND) || !this.canRestart) {
+      this._error = 'The current notebook has no running kernel to restart.';
+      this._emit();
+      return;
+    }
+    this._restart = null;
+    this._emit();
+    try {
+      await commands.execute(RESTART_AND_RUN_COMMAND);
+    } catch (error) {
+      this._error = `Could not restart the kernel: ${errorMessage(error)}`;
+      this._emit();
+    }
   }
 
   /** Restart the current notebook's kernel (the restart prompt's button). */
@@ -367,10 +551,11 @@ export class EnvlockModel {
   private async _run(
     label: string,
     action: (path: string) => Promise<IChangeReport>,
-    isRemove = false
+    isRemove = false,
+    projectPath: string | null = null
   ): Promise<boolean> {
-    const project = this._project;
-    if (this._busy !== null || !project) {
+    const path = projectPath ?? this._project?.path ?? null;
+    if (this._busy !== null || path === null) {
       return false;
     }
     this._busy = label;
@@ -379,7 +564,7 @@ export class EnvlockModel {
     this._emit();
     let ok = false;
     try {
-      const report = await action(project.path);
+      const report = await action(path);
       ok = true;
       this._lastReport = report;
       this._buildFailed = false;
@@ -403,6 +588,9 @@ export class EnvlockModel {
       this._emit();
     }
     await this.refresh();
+    if (ok && this._tree !== null) {
+      await this.loadTree(); // versions may have changed
+    }
     return ok;
   }
 
@@ -421,6 +609,16 @@ export class EnvlockModel {
       const details = await getProject(project.path);
       if (!this._isCurrent(project)) {
         return; // the user moved on meanwhile
+      }
+      const key = JSON.stringify([
+        details.dependencies,
+        details.status?.lock,
+        details.status?.env
+      ]);
+      const moved = this._treeKey !== null && key !== this._treeKey;
+      this._treeKey = key;
+      if (moved && this._treeOpen) {
+        void this.loadTree(); // say a %dep add in a cell changed the lock
       }
       this._details = details;
       if (this._settleAfter !== null && count > this._settleAfter) {
@@ -561,6 +759,10 @@ export class EnvlockModel {
     this._buildFailed = false;
     this._lastReport = null;
     this._restart = null;
+    this._tree = null;
+    this._treeError = null;
+    this._treeKey = null;
+    this._outdated = null;
     if (this._loadFailed) {
       this._loadFailed = false;
       this._error = null;
@@ -603,6 +805,13 @@ export class EnvlockModel {
   }
 
   private _tracker: INotebookTracker | null;
+  private _commands: CommandRegistry | null;
+  private _tree: IPackageTree | null = null;
+  private _treeError: string | null = null;
+  private _treeOpen = false;
+  private _treeKey: string | null = null;
+  private _outdated: IOutdatedReport | null = null;
+  private _checkingOutdated = false;
   private _notebook: NotebookPanel | null = null;
   private _projects: IProjectSummary[] = [];
   private _project: IProjectSummary | null = null;

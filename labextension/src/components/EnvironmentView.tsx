@@ -8,16 +8,21 @@ import { AddDependencyForm } from './AddDependencyForm';
 import { DependencyList } from './DependencyList';
 import { ErrorNotice } from './ErrorNotice';
 import { FixPrompt } from './FixPrompt';
+import { OutdatedCheck } from './OutdatedCheck';
+import { OutsideProjectWarning } from './OutsideProjectWarning';
+import { PackageTree } from './PackageTree';
 import { ProgressNotice } from './ProgressNotice';
 import { ProjectActions } from './ProjectActions';
 import { ProjectFacts } from './ProjectFacts';
 import { ProjectPicker } from './ProjectPicker';
 import { RestartKernelPrompt } from './RestartKernelPrompt';
+import { StatusWarnings } from './StatusWarnings';
 
 /**
- * The Environment panel's content: the current notebook's project, its
- * state, its direct dependencies, and the add / remove / sync / re-lock
- * actions.
+ * The Environment panel's content: the current notebook's project (where it
+ * lies seen from the notebook), its state and warnings, its direct
+ * dependencies, the add / remove / sync / re-lock actions, the outdated check
+ * with its upgrades, and every locked package.
  */
 export function EnvironmentView({
   model
@@ -31,6 +36,7 @@ export function EnvironmentView({
   const serverBusy = model.serverBusy;
   const state = model.state;
   const deps = details?.dependencies ?? [];
+  const outside = model.outsideWarning;
 
   return (
     <div
@@ -67,8 +73,13 @@ export function EnvironmentView({
           project={project}
           status={details?.status ?? null}
           state={state}
+          location={model.location}
         />
       )}
+
+      {outside && <OutsideProjectWarning message={outside} />}
+
+      {project && <StatusWarnings warnings={details?.status?.warnings} />}
 
       {(busy || build || serverBusy) && (
         <ProgressNotice build={build} action={model.busy} />
@@ -104,11 +115,15 @@ export function EnvironmentView({
           />
 
           {details ? (
-            <DependencyList
-              deps={deps}
-              disabled={busy}
-              onRemove={dep => void model.remove(dep)}
-            />
+            <>
+              <DependencyList
+                deps={deps}
+                disabled={busy}
+                onRemove={dep => void model.remove(dep)}
+              />
+              <OutdatedCheck model={model} disabled={busy} />
+              <PackageTree model={model} />
+            </>
           ) : (
             <div className="jp-EnvlockPanel-empty">
               {project.state === 'error' && project.message

@@ -2,7 +2,10 @@ import React from 'react';
 
 import { EnvlockModel, IRestartPrompt } from '../model';
 
-/** Why the kernel should restart, with Restart kernel and Later. */
+/**
+ * Why the kernel should restart, with Restart kernel, Restart and run up to
+ * this cell (JupyterLab's own command, where it exists), and Later.
+ */
 export function RestartKernelPrompt({
   model,
   prompt
@@ -10,6 +13,7 @@ export function RestartKernelPrompt({
   model: EnvlockModel;
   prompt: IRestartPrompt;
 }): JSX.Element {
+  const noKernel = 'The current notebook has no running kernel';
   return (
     <div
       className="jp-EnvlockPanel-restart"
@@ -24,12 +28,22 @@ export function RestartKernelPrompt({
           title={
             model.canRestart
               ? 'Restart the current notebook’s kernel'
-              : 'The current notebook has no running kernel'
+              : noKernel
           }
           onClick={() => void model.restartKernel()}
         >
           Restart kernel
         </button>
+        {model.canRestartAndRun && (
+          <button
+            className="jp-EnvlockPanel-button"
+            data-testid="envlock-restart-and-run"
+            title="Restart the kernel, then run every cell from the first to the selected one"
+            onClick={() => void model.restartAndRunToSelected()}
+          >
+            Restart and run up to this cell
+          </button>
+        )}
         <button
           className="jp-EnvlockPanel-button"
           data-testid="envlock-restart-dismiss"
