@@ -175,11 +175,15 @@ export interface ILockedPackage {
   groups: Array<string | null>;
   /** The locked packages that depend on it directly, sorted. */
   required_by: string[];
+  /** What the kernel itself needs (ipykernel, pip and theirs). */
+  kernel?: boolean;
 }
 
 /** Answer of `GET project/tree?path=`. */
 export interface IPackageTree {
   packages: ILockedPackage[];
+  /** False while there is no environment to read who requires whom from. */
+  required_by_known?: boolean;
 }
 
 /** One direct dependency with a newer version (`GET project/outdated`). */

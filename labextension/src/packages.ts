@@ -9,8 +9,15 @@ export function canonicalName(name: string): string {
   return name.toLowerCase().replace(/[-_.]+/g, '-');
 }
 
-/** Why a package is in the lock: "direct (main, dev) · required by pandas" and the like. */
-export function reasonText(pkg: ILockedPackage): string {
+/**
+ * Why a package is in the lock: "direct (main, dev) · required by pandas",
+ * "needed by the kernel"; `requiredByKnown` false (no environment to read it
+ * from yet) says so instead of claiming nothing requires it.
+ */
+export function reasonText(
+  pkg: ILockedPackage,
+  requiredByKnown = true
+): string {
   const reasons: string[] = [];
   if (pkg.direct) {
     const groups = (pkg.groups ?? []).map(g => (g === null ? 'main' : g));
@@ -21,9 +28,13 @@ export function reasonText(pkg: ILockedPackage): string {
   const by = pkg.required_by ?? [];
   if (by.length > 0) {
     reasons.push(`required by ${by.join(', ')}`);
+  } else if (pkg.kernel && !pkg.direct) {
+    reasons.push('needed by the kernel');
   }
-  // ipykernel, pip: what the kernel itself needs
-  return reasons.length > 0 ? reasons.join(' · ') : 'needed by the kernel';
+  if (!requiredByKnown && !pkg.direct && by.length === 0) {
+    return 'required by: known once the environment is built';
+  }
+  return reasons.length > 0 ? reasons.join(' · ') : 'not required by anything';
 }
 
 /**

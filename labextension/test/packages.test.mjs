@@ -31,7 +31,8 @@ const ipykernel = {
   version: '6.29.5',
   direct: false,
   groups: [],
-  required_by: []
+  required_by: [],
+  kernel: true
 };
 const all = [numpy, ipykernel, sklearn, pandas];
 
@@ -40,6 +41,17 @@ test('why a package is there', () => {
   assert.equal(reasonText(sklearn), 'direct (main, dev)');
   assert.equal(reasonText(numpy), 'required by pandas, scikit-learn');
   assert.equal(reasonText(ipykernel), 'needed by the kernel');
+  assert.equal(
+    reasonText({ ...ipykernel, kernel: false }),
+    'not required by anything'
+  );
+  // no env yet: who requires whom is not known, and not claimed
+  assert.equal(reasonText(numpy, false), 'required by pandas, scikit-learn');
+  assert.equal(
+    reasonText({ ...numpy, required_by: [] }, false),
+    'required by: known once the environment is built'
+  );
+  assert.equal(reasonText(pandas, false), 'direct (main)');
   assert.equal(
     reasonText({ ...numpy, direct: true, groups: ['dev'] }),
     'direct (dev) · required by pandas, scikit-learn'

@@ -60,7 +60,10 @@ export function PackageTree({ model }: { model: EnvlockModel }): JSX.Element {
           ) : (
             <ul className="jp-EnvlockPanel-packages">
               {shown.map(pkg => {
-                const reason = reasonText(pkg);
+                const reason = reasonText(
+                  pkg,
+                  tree.required_by_known !== false
+                );
                 return (
                   <li
                     key={pkg.name}
