@@ -179,15 +179,25 @@ def lab_server_args() -> list[str]:
     return []
 
 
+# The Jupyter applications the harness starts: module and the class its page options belong to.
+APPS = {"lab": ("jupyterlab", "LabApp"), "notebook": ("notebook", "JupyterNotebookApp")}
+
+
 @contextmanager
 def run_lab_server(
-    root: Path, base: Path, stem: str, extra_args: list[str] | tuple[str, ...] = ()
+    root: Path,
+    base: Path,
+    stem: str,
+    extra_args: list[str] | tuple[str, ...] = (),
+    app: str = "lab",
 ) -> Iterator[LabServer]:
-    """Start ``jupyter lab`` on a free port of 127.0.0.1 serving ``root``; stop it on exit.
+    """Start ``jupyter lab`` (or, ``app="notebook"``, Jupyter Notebook 7) on a free port of
+    127.0.0.1 serving ``root``; stop it on exit.
 
     ``base`` is an empty folder for its config, runtime and workspaces dirs; the server log goes
     to ``<artifacts>/<stem>.server.log``. The process inherits ``os.environ`` as it is now.
     """
+    module, app_class = APPS[app]
     config_dir = base / "config"
     runtime_dir = base / "runtime"
     workspaces_dir = base / "workspaces"
@@ -223,15 +233,15 @@ def run_lab_server(
     command = [
         sys.executable,
         "-m",
-        "jupyterlab",
+        module,
         "--no-browser",
         "--ip=127.0.0.1",
         f"--port={port}",
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}",
-        f"--LabApp.workspaces_dir={workspaces_dir}",
-        "--LabApp.expose_app_in_browser=True",
+        f"--{app_class}.workspaces_dir={workspaces_dir}",
+        f"--{app_class}.expose_app_in_browser=True",
         "--ServerApp.allow_root=True",
         *extra_args,
     ]
@@ -250,7 +260,7 @@ def run_lab_server(
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         while True:
             if process.poll() is not None:
-                pytest.fail(f"jupyter lab exited with {process.returncode}:\n{server.log_tail()}")
+                pytest.fail(f"jupyter {app} exited with {process.returncode}:\n{server.log_tail()}")
             try:
                 with urllib.request.urlopen(  # noqa: S310
                     f"{server.url}api/status?token={token}", timeout=2
@@ -261,7 +271,7 @@ def run_lab_server(
                 pass
             if time.monotonic() > deadline:
                 pytest.fail(
-                    f"jupyter lab did not answer in {SERVER_START_TIMEOUT}s:\n{server.log_tail()}"
+                    f"jupyter {app} did not answer in {SERVER_START_TIMEOUT}s:\n{server.log_tail()}"
                 )
             time.sleep(0.25)
         yield server
@@ -437,6 +447,26 @@ def shots() -> Path:
     """Where the named screenshots go."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+DOCS_IMAGES = REPO / "docs" / "images"
+UPDATE_DOCS_IMAGES = "ENVLOCK_DOCS_IMAGES"
+
+
+@pytest.fixture(scope="module")
+def doc_shot(shots: Path) -> Any:
+    """``doc_shot(page_or_locator, "name.png")``: a screenshot of a state the docs show, into
+    ``test-artifacts/``; with ``ENVLOCK_DOCS_IMAGES=1`` also into ``docs/images/`` (so a test run
+    never changes tracked files unless asked to)."""
+
+    def take(target: Any, name: str) -> Path:
+        path = shots / name
+        target.screenshot(path=str(path))
+        if os.environ.get(UPDATE_DOCS_IMAGES):
+            shutil.copyfile(path, DOCS_IMAGES / name)
+        return path
+
+    return take
 
 
 @pytest.fixture(scope="module")

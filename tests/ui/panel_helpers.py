@@ -29,7 +29,9 @@ UI_TIMEOUT = 15_000
 # panel's state badge (a MutationObserver misses nothing, however fast a build is).
 RECORDER_JS = """() => {
   if (window.__envlockSeen) { return; }
-  const seen = (window.__envlockSeen = { toasts: [], states: [], kernel: [], events: [] });
+  const seen = (window.__envlockSeen = {
+    toasts: [], states: [], kernel: [], events: [], progress: [], items: []
+  });
   const t0 = performance.now();
   const stamp = () => Math.round(performance.now() - t0);
   const events = window.jupyterapp.serviceManager.events;
@@ -44,6 +46,15 @@ RECORDER_JS = """() => {
     for (const toast of document.querySelectorAll('.Toastify__toast')) {
       const text = (toast.textContent || '').trim();
       if (text && !seen.toasts.includes(text)) { seen.toasts.push(text); }
+    }
+    // the panel's build progress and the status / toolbar item, every text they showed
+    for (const node of document.querySelectorAll(
+      '[data-testid="envlock-progress-label"], [data-testid="envlock-statusbar"],' +
+      ' [data-testid="envlock-toolbar"]'
+    )) {
+      const text = (node.textContent || '').trim();
+      const into = node.dataset.testid === 'envlock-progress-label' ? seen.progress : seen.items;
+      if (text && into[into.length - 1] !== text) { into.push(text); }
     }
     const badge = document.querySelector('[data-testid="envlock-state"]');
     const state = badge ? badge.dataset.state : null;
@@ -60,24 +71,32 @@ RECORDER_JS = """() => {
   };
   new MutationObserver(record).observe(document.body, {
     subtree: true, childList: true, characterData: true, attributes: true,
-    attributeFilter: ['data-state', 'data-status', 'class']
+    attributeFilter: ['data-state', 'data-status', 'class', 'value']
   });
   record();
 }"""
 
 
-def write_project(root: Path) -> None:
-    """``<root>/sales/``: a project with no lock and no env yet, and a notebook whose metadata
-    asks for the project kernel."""
-    project = root / PROJECT
-    project.mkdir()
+def write_project(
+    root: Path, name: str = PROJECT, deps: tuple[str, ...] = (), notebook: str = NOTEBOOK
+) -> Path:
+    """``<root>/<name>/``: a project with no lock and no env yet, and a notebook whose metadata
+    asks for the project kernel; returns the project folder."""
+    project = root / name
+    project.mkdir(parents=True)
     (project / "pyproject.toml").write_text(
         "[project]\n"
-        f'name = "{PROJECT}"\n'
+        f'name = "{name}"\n'
         'version = "0.1.0"\n'
         'requires-python = ">=3.10"\n'
-        "dependencies = []\n"
+        f"dependencies = {json.dumps(list(deps))}\n"
     )
+    write_notebook(project / notebook, f"envlock-{name}", f"Python ({name})")
+    return project
+
+
+def write_notebook(path: Path, kernel: str = KERNEL, display_name: str = DISPLAY_NAME) -> None:
+    """A notebook with one empty cell whose metadata asks for ``kernel``."""
     notebook = {
         "cells": [
             {
@@ -90,13 +109,14 @@ def write_project(root: Path) -> None:
             }
         ],
         "metadata": {
-            "kernelspec": {"name": KERNEL, "display_name": DISPLAY_NAME, "language": "python"},
+            "kernelspec": {"name": kernel, "display_name": display_name, "language": "python"},
             "language_info": {"name": "python"},
         },
         "nbformat": 4,
         "nbformat_minor": 5,
     }
-    (project / NOTEBOOK).write_text(json.dumps(notebook, indent=1))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(notebook, indent=1))
 
 
 def panel(page: Any) -> Any:
@@ -123,11 +143,12 @@ def open_panel(page: Any) -> None:
     expect(panel(page)).to_be_visible(timeout=UI_TIMEOUT)
 
 
-def open_notebook(page: Any) -> None:
-    """Open sales/analysis.ipynb from the file browser, as a user does (this starts its kernel)."""
+def open_notebook(page: Any, folder: str = PROJECT, notebook: str = NOTEBOOK) -> None:
+    """Open <folder>/<notebook> (sales/analysis.ipynb) from the file browser, as a user does (this
+    starts its kernel). The file browser must show the server root."""
     listing = page.locator(".jp-DirListing-content")
-    listing.get_by_text(PROJECT, exact=True).dblclick()
-    listing.get_by_text(NOTEBOOK, exact=True).dblclick()
+    listing.get_by_text(folder, exact=True).dblclick()
+    listing.get_by_text(notebook, exact=True).dblclick()
     expect(page.locator(".jp-NotebookPanel:visible")).to_be_visible(timeout=UI_TIMEOUT)
 
 
@@ -188,3 +209,67 @@ def wait_for_kernel_started(page: Any, timeout: float) -> None:
         }""",
         timeout=timeout,
     )
+
+
+COUNTS = re.compile(r"\b(\d+)/(\d+)\b")
+
+
+def assert_counts_never_overflow(texts: list[str]) -> None:
+    """No "n/m" with more done than total (seen: "[6/5]", "[2/1]")."""
+    for text in texts:
+        for done, total in COUNTS.findall(text):
+            assert int(done) <= int(total), text
+
+
+# For the text inside `root`: the words (runs between spaces, "-" and "/") that a line break
+# cut in two, and the one-line texts that are cut off (ellipsized) without a tooltip saying them
+# whole. Invisible nodes are skipped.
+LAYOUT_CHECK_JS = """root => {
+  const split = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent || '';
+    for (const match of text.matchAll(/[^\\s\\/\\-]+/g)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const tops = new Set(
+        [...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top))
+      );
+      if (tops.size > 1) { split.push(match[0]); }
+    }
+  }
+  const clipped = [];
+  for (const el of root.querySelectorAll('*')) {
+    const style = getComputedStyle(el);
+    if (style.textOverflow !== 'ellipsis' || el.scrollWidth <= el.clientWidth + 1) { continue; }
+    const title = el.getAttribute('title') || '';
+    const whole = (el.textContent || '').trim();
+    if (!title.includes(whole)) { clipped.push(whole); }
+  }
+  const overflow = root.scrollWidth > root.clientWidth + 1;
+  return { split, clipped, overflow };
+}"""
+
+
+def layout_problems(locator: Any) -> dict[str, Any]:
+    """What ``LAYOUT_CHECK_JS`` finds in the element: expect ``{"split": [], "clipped": [],
+    "overflow": False}``."""
+    return locator.evaluate(LAYOUT_CHECK_JS)
+
+
+def set_right_sidebar_width(page: Any, width: int) -> None:
+    """Drag the handle between the main area and the right sidebar until the sidebar is
+    ``width`` px wide, as a user resizes it (the panel's CSS min-width still applies)."""
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle:not(.lm-mod-hidden)").last
+    box = handle.bounding_box()
+    assert box, "no split handle before the right sidebar"
+    sidebar = page.locator("#jp-right-stack")
+    current = sidebar.bounding_box()
+    assert current, "the right sidebar is not shown"
+    x = box["x"] + box["width"] / 2
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + (current["width"] - width), y, steps=8)
+    page.mouse.up()

@@ -71,14 +71,6 @@ export function OutdatedCheck({
                 <span className="jp-EnvlockPanel-packageName" title={row.name}>
                   {row.name}
                 </span>
-                <span
-                  className="jp-EnvlockPanel-depLocked"
-                  data-testid="envlock-outdated-versions"
-                >
-                  {row.upgradeTo
-                    ? `${row.locked} → ${row.upgradeTo}`
-                    : row.locked}
-                </span>
                 {row.upgradeTo && (
                   <button
                     className="jp-EnvlockPanel-button"
@@ -91,9 +83,17 @@ export function OutdatedCheck({
                   </button>
                 )}
               </div>
-              {row.note && (
-                <div className="jp-EnvlockPanel-packageReason">{row.note}</div>
-              )}
+              <div className="jp-EnvlockPanel-packageReason">
+                <span
+                  className="jp-EnvlockPanel-versions"
+                  data-testid="envlock-outdated-versions"
+                >
+                  {row.upgradeTo
+                    ? `${row.locked} → ${row.upgradeTo}`
+                    : row.locked}
+                </span>
+                {row.note && <span> · {row.note}</span>}
+              </div>
             </li>
           ))}
         </ul>

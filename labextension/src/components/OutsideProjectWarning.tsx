@@ -1,5 +1,13 @@
 import React from 'react';
 
+/** Text with a line-break opportunity after each "/", so paths wrap between folders. */
+function withPathBreaks(text: string): React.ReactNode[] {
+  const parts = text.split('/');
+  return parts.flatMap((part, i) =>
+    i < parts.length - 1 ? [part, '/', <wbr key={i} />] : [part]
+  );
+}
+
 /** A notebook outside the project its kernel belongs to: say which project is changed. */
 export function OutsideProjectWarning({
   message
@@ -12,7 +20,7 @@ export function OutsideProjectWarning({
       data-testid="envlock-outside-warning"
       role="alert"
     >
-      {message}
+      {withPathBreaks(message)}
     </div>
   );
 }
