@@ -78,7 +78,11 @@ RECORDER_JS = """() => {
 
 
 def write_project(
-    root: Path, name: str = PROJECT, deps: tuple[str, ...] = (), notebook: str = NOTEBOOK
+    root: Path,
+    name: str = PROJECT,
+    deps: tuple[str, ...] = (),
+    notebook: str = NOTEBOOK,
+    sources: tuple[str, ...] = ("",),
 ) -> Path:
     """``<root>/<name>/``: a project with no lock and no env yet, and a notebook whose metadata
     asks for the project kernel; returns the project folder."""
@@ -91,22 +95,29 @@ def write_project(
         'requires-python = ">=3.10"\n'
         f"dependencies = {json.dumps(list(deps))}\n"
     )
-    write_notebook(project / notebook, f"envlock-{name}", f"Python ({name})")
+    write_notebook(project / notebook, f"envlock-{name}", f"Python ({name})", sources)
     return project
 
 
-def write_notebook(path: Path, kernel: str = KERNEL, display_name: str = DISPLAY_NAME) -> None:
-    """A notebook with one empty cell whose metadata asks for ``kernel``."""
+def write_notebook(
+    path: Path,
+    kernel: str = KERNEL,
+    display_name: str = DISPLAY_NAME,
+    sources: tuple[str, ...] = ("",),
+) -> None:
+    """A notebook whose metadata asks for ``kernel``, with one code cell per source (one empty
+    cell by default)."""
     notebook = {
         "cells": [
             {
                 "cell_type": "code",
                 "execution_count": None,
-                "id": "first",
+                "id": f"cell{index}",
                 "metadata": {},
                 "outputs": [],
-                "source": [],
+                "source": source,
             }
+            for index, source in enumerate(sources)
         ],
         "metadata": {
             "kernelspec": {"name": kernel, "display_name": display_name, "language": "python"},
@@ -166,6 +177,15 @@ def run_in_new_cell(page: Any, code: str) -> Any:
     expect(cell).to_have_class(re.compile(r"\bjp-mod-active\b"), timeout=UI_TIMEOUT)
     page.keyboard.type(code)
     expect(editor).to_have_text(code, timeout=UI_TIMEOUT)
+    page.keyboard.press("Shift+Enter")
+    return cell
+
+
+def run_cell(page: Any, index: int) -> Any:
+    """Run the notebook's cell ``index`` as a user would (click it, Shift+Enter); returns it."""
+    cell = cells(page).nth(index)
+    cell.locator(".cm-content").click()
+    expect(cell).to_have_class(re.compile(r"\bjp-mod-active\b"), timeout=UI_TIMEOUT)
     page.keyboard.press("Shift+Enter")
     return cell
 
@@ -273,3 +293,34 @@ def set_right_sidebar_width(page: Any, width: int) -> None:
     page.mouse.down()
     page.mouse.move(x + (current["width"] - width), y, steps=8)
     page.mouse.up()
+
+
+MISSING_IMPORT_MIME = "application/vnd.jupyter-envlock.missing-import+json"
+
+
+def missing_import_cells(module: str, distribution: str, kernel: str = KERNEL) -> tuple[str, str]:
+    """Two cells: one defining ``hint()``, which displays the missing-import bundle of
+    UI-CONTRACT.md as a project kernel does under a failed import, and one that imports
+    ``module``, showing the hint first while it is not installed (so it fails with both)."""
+    bundle = {
+        "module": module,
+        "distribution": distribution,
+        "action": "add",
+        "command": f"%dep add {distribution}",
+        "project": PROJECT,
+        "kernel_name": kernel,
+    }
+    helper = (
+        "from IPython.display import display\n"
+        "def hint():\n"
+        f"    display({{'text/plain': {distribution + ' provides ' + module!r},\n"
+        f"             {MISSING_IMPORT_MIME!r}: {bundle!r}}}, raw=True)"
+    )
+    failing = (
+        "import importlib.util\n"
+        f"if importlib.util.find_spec({module!r}) is None:\n"
+        "    hint()\n"
+        f"import {module}\n"
+        f"print({module!r}, {module}.__version__)"
+    )
+    return helper, failing
