@@ -324,3 +324,11 @@ def missing_import_cells(module: str, distribution: str, kernel: str = KERNEL) -
         f"print({module!r}, {module}.__version__)"
     )
     return helper, failing
+
+
+def browse_to_root(page: Any) -> None:
+    """Show the server root in the file browser (the breadcrumbs' home)."""
+    page.locator(".jp-FileBrowser .jp-BreadCrumbs-home").click()
+    expect(page.locator(".jp-FileBrowser .jp-BreadCrumbs")).to_have_text(
+        re.compile(r"^\W*$"), timeout=UI_TIMEOUT
+    )
