@@ -342,8 +342,18 @@ def browser_console() -> list[str]:
 
 
 @contextmanager
-def open_lab_page(browser: Any, server: LabServer, console: list[str], stem: str) -> Iterator[Any]:
-    """A new browser context and page with JupyterLab loaded and ready to be clicked.
+def open_lab_page(
+    browser: Any,
+    server: LabServer,
+    console: list[str],
+    stem: str,
+    path: str = "lab",
+    ready: str = ".jp-Launcher",
+    early_js: str | None = None,
+) -> Iterator[Any]:
+    """A new browser context and page with JupyterLab (or the Notebook 7 page at ``path``)
+    loaded and ready to be clicked: ``ready`` is visible. ``early_js`` runs as soon as
+    ``window.jupyterapp`` exists, before the app is restored (and a notebook's kernel starts).
 
     On exit a full-page screenshot and the browser console go to ``<artifacts>/<stem>.*``.
     """
@@ -352,12 +362,14 @@ def open_lab_page(browser: Any, server: LabServer, console: list[str], stem: str
     page.on("console", lambda msg: console.append(f"[{msg.type}] {msg.text}"))
     page.on("pageerror", lambda err: console.append(f"[pageerror] {err}"))
     try:
-        page.goto(server.lab_url(), wait_until="domcontentloaded")
-        page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=LAB_READY_TIMEOUT_MS)
+        page.goto(server.lab_url(path), wait_until="domcontentloaded")
         page.wait_for_function("() => !!window.jupyterapp", timeout=LAB_READY_TIMEOUT_MS)
+        if early_js:
+            page.evaluate(early_js)
+        page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=LAB_READY_TIMEOUT_MS)
         page.evaluate("() => window.jupyterapp.restored")
         # Clicking the sidebars before the launcher shows kept it from ever opening.
-        page.wait_for_selector(".jp-Launcher", state="visible", timeout=LAB_READY_TIMEOUT_MS)
+        page.wait_for_selector(ready, state="visible", timeout=LAB_READY_TIMEOUT_MS)
         yield page
     finally:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -492,3 +504,47 @@ def _stop_after_a_failure(request: pytest.FixtureRequest) -> None:
     failed = getattr(request.module, "failed_step", None)
     if failed:
         pytest.skip(f"an earlier step failed: {failed}")
+
+
+# --------------------------------------------------------------------------- Notebook 7
+
+
+@pytest.fixture(scope="module")
+def notebook7_server(
+    offline_env: None,
+    panel_root: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+) -> Iterator[LabServer]:
+    """One ``jupyter notebook`` (Notebook 7) for the story, serving ``panel_root``."""
+    with run_lab_server(
+        panel_root, tmp_path_factory.mktemp("nb7-server"), _story_stem(request), app="notebook"
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def notebook7_page(
+    browser: Any, notebook7_server: LabServer, request: pytest.FixtureRequest
+) -> Iterator[Any]:
+    """The project's notebook (sales/analysis.ipynb) opened in Notebook 7 as a user opens it,
+    at /notebooks/...; the recorder runs before its kernel starts."""
+    stem = _story_stem(request)
+    console: list[str] = []
+    with open_lab_page(
+        browser,
+        notebook7_server,
+        console,
+        stem,
+        path=f"notebooks/{PROJECT}/analysis.ipynb",
+        ready=".jp-NotebookPanel",
+        early_js=RECORDER_JS,
+    ) as page:
+        try:
+            yield page
+        finally:  # what the user saw, with times (ms): for the failure of a step
+            try:
+                observed = page.evaluate("() => window.__envlockSeen")
+            except Exception as error:  # noqa: BLE001 - must not mask the test's outcome
+                observed = {"error": str(error)}
+            (ARTIFACTS / f"{stem}.seen.json").write_text(json.dumps(observed, indent=1))
