@@ -437,6 +437,16 @@ def panel_server(
         yield server
 
 
+def _write_seen(page: Any, stem: str) -> None:
+    """What the user saw, with times (ms), to ``<artifacts>/<stem>.seen.json``: for the failure
+    of a step."""
+    try:
+        observed = page.evaluate("() => window.__envlockSeen")
+    except Exception as error:  # noqa: BLE001 - must not mask the test's outcome
+        observed = {"error": str(error)}
+    (ARTIFACTS / f"{stem}.seen.json").write_text(json.dumps(observed, indent=1))
+
+
 @pytest.fixture(scope="module")
 def page(browser: Any, panel_server: LabServer, request: pytest.FixtureRequest) -> Iterator[Any]:
     """One JupyterLab page for the story; the recorder is installed before anything opens."""
@@ -446,12 +456,8 @@ def page(browser: Any, panel_server: LabServer, request: pytest.FixtureRequest) 
         lab_page.evaluate(RECORDER_JS)
         try:
             yield lab_page
-        finally:  # what the user saw, with times (ms): for the failure of a step
-            try:
-                observed = lab_page.evaluate("() => window.__envlockSeen")
-            except Exception as error:  # noqa: BLE001 - must not mask the test's outcome
-                observed = {"error": str(error)}
-            (ARTIFACTS / f"{stem}.seen.json").write_text(json.dumps(observed, indent=1))
+        finally:
+            _write_seen(lab_page, stem)
 
 
 @pytest.fixture(scope="module")
@@ -542,9 +548,5 @@ def notebook7_page(
     ) as page:
         try:
             yield page
-        finally:  # what the user saw, with times (ms): for the failure of a step
-            try:
-                observed = page.evaluate("() => window.__envlockSeen")
-            except Exception as error:  # noqa: BLE001 - must not mask the test's outcome
-                observed = {"error": str(error)}
-            (ARTIFACTS / f"{stem}.seen.json").write_text(json.dumps(observed, indent=1))
+        finally:
+            _write_seen(page, stem)
