@@ -558,14 +558,24 @@ export class EnvlockModel {
     if (this._busy !== null || path === null) {
       return false;
     }
+    // an action on another project than the one shown (the missing-import
+    // button of a notebook whose kernel belongs elsewhere) reports there
+    const shown =
+      this._project !== null &&
+      normalizePath(path) === normalizePath(this._project.path);
     this._busy = label;
     this._error = null;
-    this._lastReport = null;
+    if (shown) {
+      this._lastReport = null;
+    }
     this._emit();
     let ok = false;
     try {
       const report = await action(path);
       ok = true;
+      if (!shown) {
+        return true;
+      }
       this._lastReport = report;
       this._buildFailed = false;
       const needsRestart =
@@ -582,7 +592,7 @@ export class EnvlockModel {
       this._error = errorMessage(error);
     } finally {
       this._busy = null;
-      if (ok) {
+      if (ok && shown) {
         this._settle();
       }
       this._emit();
