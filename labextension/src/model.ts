@@ -784,6 +784,9 @@ export class EnvlockModel {
     this._emit();
     if (next) {
       void this.refresh();
+      if (this._treeOpen) {
+        void this.loadTree(); // the list stays open for the next project
+      }
     }
   }
 
