@@ -31,10 +31,12 @@ export function reasonText(
   } else if (pkg.kernel && !pkg.direct) {
     reasons.push('needed by the kernel');
   }
-  if (!requiredByKnown && !pkg.direct && by.length === 0) {
-    return 'required by: known once the environment is built';
+  if (reasons.length > 0) {
+    return reasons.join(' · ');
   }
-  return reasons.length > 0 ? reasons.join(' · ') : 'not required by anything';
+  return requiredByKnown
+    ? 'not required by anything'
+    : 'required by: known once the environment is built';
 }
 
 /**

@@ -52,6 +52,7 @@ test('why a package is there', () => {
     'required by: known once the environment is built'
   );
   assert.equal(reasonText(pandas, false), 'direct (main)');
+  assert.equal(reasonText(ipykernel, false), 'needed by the kernel');
   assert.equal(
     reasonText({ ...numpy, direct: true, groups: ['dev'] }),
     'direct (dev) · required by pandas, scikit-learn'

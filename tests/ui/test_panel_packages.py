@@ -189,8 +189,22 @@ def test_upgrade_all(page: Any) -> None:
 def test_offline_says_it_cannot_check_and_changes_nothing(page: Any, panel_root: Path) -> None:
     offline = panel_root / "offline"
     before = {p.name: p.read_bytes() for p in offline.iterdir() if p.is_file()}
+    panel(page).get_by_test_id("envlock-tree-toggle").click()  # left open across the switch
+    expect(tree_row(page, "tinyb")).to_be_visible(timeout=UI_TIMEOUT)
     panel(page).get_by_test_id("envlock-project-select").select_option("offline")
     expect(panel(page).get_by_test_id("envlock-project-name")).to_have_text("offline")
+    # the list follows: the offline project's lock, read with no env built yet
+    expect(tree_row(page, "tinyb")).to_have_count(0, timeout=UI_TIMEOUT)
+    expect(tree_row(page, "tinya").get_by_test_id("envlock-package-reason")).to_have_text(
+        "direct (main)"
+    )
+    expect(tree_row(page, "ipykernel").get_by_test_id("envlock-package-reason")).to_have_text(
+        "needed by the kernel"
+    )
+    expect(tree_row(page, "jedi").get_by_test_id("envlock-package-reason")).to_have_text(
+        "required by: known once the environment is built"
+    )
+    panel(page).get_by_test_id("envlock-tree-toggle").click()
     expect(panel(page).get_by_test_id("envlock-outdated-summary")).to_have_count(0)
     panel(page).get_by_test_id("envlock-outdated-check").click()
     summary = panel(page).get_by_test_id("envlock-outdated-summary")
