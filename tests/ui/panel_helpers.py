@@ -295,40 +295,5 @@ def set_right_sidebar_width(page: Any, width: int) -> None:
     page.mouse.up()
 
 
+# The hint a project kernel shows under a failed import (UI-CONTRACT.md).
 MISSING_IMPORT_MIME = "application/vnd.jupyter-envlock.missing-import+json"
-
-
-def missing_import_cells(module: str, distribution: str, kernel: str = KERNEL) -> tuple[str, str]:
-    """Two cells: one defining ``hint()``, which displays the missing-import bundle of
-    UI-CONTRACT.md as a project kernel does under a failed import, and one that imports
-    ``module``, showing the hint first while it is not installed (so it fails with both)."""
-    bundle = {
-        "module": module,
-        "distribution": distribution,
-        "action": "add",
-        "command": f"%dep add {distribution}",
-        "project": PROJECT,
-        "kernel_name": kernel,
-    }
-    helper = (
-        "from IPython.display import display\n"
-        "def hint():\n"
-        f"    display({{'text/plain': {distribution + ' provides ' + module!r},\n"
-        f"             {MISSING_IMPORT_MIME!r}: {bundle!r}}}, raw=True)"
-    )
-    failing = (
-        "import importlib.util\n"
-        f"if importlib.util.find_spec({module!r}) is None:\n"
-        "    hint()\n"
-        f"import {module}\n"
-        f"print({module!r}, {module}.__version__)"
-    )
-    return helper, failing
-
-
-def browse_to_root(page: Any) -> None:
-    """Show the server root in the file browser (the breadcrumbs' home)."""
-    page.locator(".jp-FileBrowser .jp-BreadCrumbs-home").click()
-    expect(page.locator(".jp-FileBrowser .jp-BreadCrumbs")).to_have_text(
-        re.compile(r"^\W*$"), timeout=UI_TIMEOUT
-    )
