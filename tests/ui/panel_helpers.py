@@ -297,3 +297,11 @@ def set_right_sidebar_width(page: Any, width: int) -> None:
 
 # The hint a project kernel shows under a failed import (UI-CONTRACT.md).
 MISSING_IMPORT_MIME = "application/vnd.jupyter-envlock.missing-import+json"
+
+
+def browse_to_root(page: Any) -> None:
+    """Show the server root in the file browser (the breadcrumbs' home)."""
+    page.locator(".jp-FileBrowser .jp-BreadCrumbs-home").click()
+    expect(page.locator(".jp-FileBrowser .jp-BreadCrumbs")).to_have_text(
+        re.compile(r"^\W*$"), timeout=UI_TIMEOUT
+    )
