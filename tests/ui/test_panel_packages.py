@@ -2,7 +2,7 @@
 panel as a package manager (issue 12, items 2, 3, 5 and 6), in a real JupyterLab.
 
 The story's ``sales`` project needs ``tinyb`` (which pulls in ``tinya``), ``tinyui-a<2``,
-``tinyui-b`` and ``ipywidgets`` (a tiny stand-in: this server has no jupyterlab_widgets, so the
+``tinyui-b`` and ``ipywidgets==8.1.5`` (a tiny stand-in: this server has no jupyterlab_widgets, so the
 status warns that widgets will not render). Newer ``tinyui-*`` releases are published on the local
 index once the env is built, so the outdated check has something to find. A second project,
 ``offline``, names an index nobody answers on: its check says it cannot check. The steps build on
@@ -44,7 +44,8 @@ def panel_root(offline_env: None, local_index: Any, tmp_path_factory: Any) -> Pa
         local_index.add_wheel(name, "1.0.0")
     local_index.add_wheel("ipywidgets", "8.1.5")  # the same bytes test_widgets.py publishes
     root = tmp_path_factory.mktemp("lab-root")
-    write_project(root, deps=("tinyb", "tinyui-a<2", "tinyui-b", "ipywidgets"))
+    # pinned: the session's index is shared, and test_widgets.py publishes other versions
+    write_project(root, deps=("tinyb", "tinyui-a<2", "tinyui-b", "ipywidgets==8.1.5"))
     offline = write_project(root, name="offline", deps=("tinya",))
     operations.lock(offline)
     with (offline / "pyproject.toml").open("a") as manifest:
