@@ -236,7 +236,7 @@ def _sync_unmarked(
     result = EnvReport(env.path, env.python_version, noop=False)
     progress(ProgressEvent("install", "Installing packages from pylock.toml"))
     args = ["pip", "sync", str(project.lock_path), f"--python={env.python}", "--strict"]
-    run_uv(args, cwd=project.root, on_line=_install_progress(progress, result))
+    run_uv(args, cwd=project.root, on_line=install_progress(progress, result))
     if editable:
         progress(ProgressEvent("editable", f"Installing {project.name} (editable)"))
         editable_args = [
@@ -246,7 +246,7 @@ def _sync_unmarked(
             f"--python={env.python}",
             f"--editable={project.root}",
         ]
-        run_uv(editable_args, cwd=project.root, on_line=_install_progress(progress, result))
+        run_uv(editable_args, cwd=project.root, on_line=install_progress(progress, result))
     _drop_reinstalls(result)
     marker = {
         "lock-sha256": lock_sha256,
@@ -258,9 +258,10 @@ def _sync_unmarked(
     return result
 
 
-def _install_progress(progress: Progress, result: EnvReport) -> Callable[[str], None]:
-    """Progress from one uv run's output, counted for that run alone (the sync and the editable
-    install are two runs: counting across them showed "[32/31]"), never past its total."""
+def install_progress(progress: Progress, result: EnvReport) -> Callable[[str], None]:
+    """A uv output reader: "+ name==version" lines go into `result`, progress counted for that
+    run alone (the sync and the editable install are two runs: counting across them showed
+    "[32/31]"), never past its total."""
     total: list[int] = [0]
     done: list[int] = [0]
 

@@ -88,3 +88,8 @@ class BuildFailed(ToolError):
         self.package = package
         self.version = version
         self.reason = reason
+
+
+class ToolMissing(ToolError):
+    """A tool the project needs (Poetry) is not installed here, or too old; the message names
+    the command that installs it."""

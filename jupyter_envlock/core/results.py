@@ -105,6 +105,7 @@ class StatusDict(TypedDict):
     busy: bool
     drift: DriftDict
     warnings: list[WarningDict]
+    notes: list[str]
 
 
 class TreePackageDict(TypedDict):
@@ -269,6 +270,7 @@ class Status:
     drift: DriftDict = field(default_factory=no_drift)
     busy: bool = False
     warnings: list[WarningDict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the user must know first
 
     @property
     def state(self) -> ProjectState:
@@ -295,6 +297,7 @@ class Status:
             "busy": self.busy,
             "drift": self.drift,
             "warnings": list(self.warnings),
+            "notes": list(self.notes),
         }
 
 

@@ -1,4 +1,5 @@
-"""The one place that runs uv: argument lists only (never a shell), errors classified once."""
+"""The one place that runs the tools envlock drives, uv and Poetry: argument lists only (never a
+shell), one pipe-reading loop, errors classified once per tool."""
 
 from __future__ import annotations
 
@@ -6,14 +7,21 @@ import os
 import re
 import subprocess
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from .errors import BuildFailed, EnvlockError, ResolutionError, ToolError
+from .errors import (
+    BuildFailed,
+    EnvlockError,
+    NotADependency,
+    ResolutionError,
+    ToolError,
+    ToolMissing,
+)
 from .indexes import redact, uv_index_args
 
 MIN_UV = Version("0.9.0")
@@ -41,10 +49,13 @@ _NETWORK_MARKERS = (
 
 
 @dataclass(frozen=True)
-class UvResult:
+class ToolResult:
     stdout: str
     stderr: str
     returncode: int
+
+
+UvResult = ToolResult
 
 
 @cache
@@ -123,41 +134,61 @@ def _run_uv_once(
     cwd: Path,
     on_line: Callable[[str], None] | None,
     with_indexes: bool,
-) -> UvResult:
+) -> ToolResult:
     argv = [uv_bin(), *args, *(uv_index_args() if with_indexes else [])]
+    result = run_process("uv", argv, cwd, uv_environment(), on_line)
+    if result.returncode != 0:
+        raise classify_failure(args[:2], result.stderr)
+    return result
+
+
+def run_process(
+    tool: str,
+    argv: Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str],
+    on_line: Callable[[str], None] | None = None,
+    merge_output: bool = False,
+) -> ToolResult:
+    """Run one tool command: stderr line by line to `on_line` (progress), stdout collected beside
+    it; with `merge_output`, stdout joins stderr (Poetry reports progress on stdout). What is
+    shown is redacted of credentials. Never raises for an exit code: callers classify."""
     try:
         proc = subprocess.Popen(
-            argv,
+            list(argv),
             cwd=cwd,
-            env=uv_environment(),
+            env=dict(env),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.STDOUT if merge_output else subprocess.PIPE,
             text=True,
             encoding="utf-8",
             errors="replace",
         )
     except OSError as e:
-        raise ToolError(f"Could not run uv: {e}") from e
-    err_lines: list[str] = []
+        raise ToolError(f"Could not run {tool}: {e}") from e
+    lines: list[str] = []
     out_chunks: list[str] = []
     with proc:  # closes both pipes, whatever happens
-        assert proc.stderr is not None and proc.stdout is not None
-        stdout_pipe = proc.stdout
-        # stdout in a thread (it can be large: an export), stderr live for progress
-        reader = threading.Thread(target=lambda: out_chunks.append(stdout_pipe.read()), daemon=True)
-        reader.start()
-        for line in proc.stderr:
-            err_lines.append(line)
+        assert proc.stdout is not None
+        live = proc.stdout if merge_output else proc.stderr
+        assert live is not None
+        reader: threading.Thread | None = None
+        if not merge_output:
+            # stdout in a thread (it can be large: an export), stderr live for progress
+            stdout_pipe = proc.stdout
+            reader = threading.Thread(
+                target=lambda: out_chunks.append(stdout_pipe.read()), daemon=True
+            )
+            reader.start()
+        for line in live:
+            lines.append(line)
             if on_line:
-                on_line(line.rstrip("\n"))
+                on_line(redact(line.rstrip("\n")))
         code = proc.wait()
-        reader.join()
-    stdout = "".join(out_chunks)
-    stderr = redact("".join(err_lines))
-    if code != 0:
-        raise classify_failure(args[:2], stderr)
-    return UvResult(stdout, stderr, code)
+        if reader is not None:
+            reader.join()
+    return ToolResult("".join(out_chunks), redact("".join(lines)), code)
 
 
 _BUILD_FAILED = re.compile(r"Failed to build `([^`]+)`")
@@ -220,3 +251,172 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 def _clean(text: str) -> str:
     return _ANSI.sub("", text).strip()
+
+
+# --------------------------------------------------------------------------- Poetry
+
+MIN_POETRY = Version("2.0")
+POETRY_VARIABLE = "JUPYTER_ENVLOCK_POETRY"  # the server's `poetry_path` setting lands here
+POETRY_INSTALL_HINT = (
+    "Install it with `pipx install poetry` (or https://python-poetry.org/docs/#installation), "
+    f"or set {POETRY_VARIABLE} to its path."
+)
+# Poetry's words for "your requirements cannot be met".
+_POETRY_RESOLUTION_MARKERS = (
+    "version solving failed",
+    "SolverProblemError",
+    "Could not find a matching version",
+    "which doesn't match any versions",
+    "depends on",
+    "not found",
+    "could not be found",
+    "Could not parse version constraint",
+    "Invalid requirement",
+    "is not compatible with",
+)
+_POETRY_NETWORK_MARKERS = (
+    "Max retries exceeded",
+    "Failed to establish a new connection",
+    "Connection refused",
+    "ConnectionError",
+    "ProxyError",
+    "Name or service not known",
+    "Read timed out",
+    "Temporary failure in name resolution",
+)
+# Activated environments take over Poetry's choice of env (verified, Poetry 2.5): a server
+# started from an activated venv would make `poetry sync` exact-sync the server's own env.
+_POETRY_SCRUBBED = (
+    "VIRTUAL_ENV",
+    "CONDA_PREFIX",
+    "CONDA_DEFAULT_ENV",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONEXECUTABLE",
+    "__PYVENV_LAUNCHER__",
+)
+
+
+def poetry_candidates() -> list[Path]:
+    """Where Poetry may be, in order: the configured path, PATH, then the places its installers
+    use (a server started from a desktop launcher often lacks ~/.local/bin on PATH)."""
+    import shutil
+
+    from platformdirs import user_data_path
+
+    exe = "poetry.exe" if os.name == "nt" else "poetry"
+    scripts = "Scripts" if os.name == "nt" else "bin"
+    found: list[Path] = []
+    configured = os.environ.get(POETRY_VARIABLE)
+    if configured:
+        found.append(Path(configured).expanduser())
+    on_path = shutil.which("poetry")
+    if on_path:
+        found.append(Path(on_path))
+    home = Path.home()
+    if os.environ.get("POETRY_HOME"):
+        found.append(Path(os.environ["POETRY_HOME"]).expanduser() / scripts / exe)
+    found.append(home / ".local" / "bin" / exe)
+    found.append(user_data_path("pypoetry", appauthor=False, roaming=True) / "venv" / scripts / exe)
+    pipx_home = Path(os.environ.get("PIPX_HOME") or home / ".local" / "share" / "pipx")
+    found.append(pipx_home / "venvs" / "poetry" / scripts / exe)
+    if os.name == "nt" and os.environ.get("APPDATA"):
+        found.append(Path(os.environ["APPDATA"]) / "Python" / "Scripts" / exe)
+    return found
+
+
+def find_poetry() -> Path | None:
+    """The first Poetry executable of `poetry_candidates()`: stat calls, no process."""
+    for candidate in poetry_candidates():
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def poetry_missing_message(what: str) -> str:
+    return f"{what} is a Poetry project, and Poetry is not installed here. {POETRY_INSTALL_HINT}"
+
+
+@cache
+def _poetry_version(exe: Path) -> Version | None:
+    """The version of the Poetry behind `exe`: from the dist-info beside its script (pipx, the
+    official installer and pip all install it into a venv of its own), else `poetry --version`."""
+    venv = exe.resolve().parent.parent
+    for info in (*venv.glob("lib/python*/site-packages/poetry-*.dist-info"),
+                 *venv.glob("Lib/site-packages/poetry-*.dist-info")):  # fmt: skip
+        try:
+            return Version(info.name[len("poetry-") : -len(".dist-info")])
+        except InvalidVersion:
+            continue
+    out = subprocess.run(
+        [str(exe), "--version", "--no-ansi"],
+        capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL, timeout=60,
+        env=poetry_environment({}),
+    ).stdout  # fmt: skip
+    match = re.search(r"version (\S+?)\)?\s*$", out.strip())
+    try:
+        return Version(match.group(1)) if match else None
+    except InvalidVersion:
+        return None
+
+
+def poetry_bin(what: str) -> Path:
+    """Poetry, found and checked (Poetry 2 reads [project] and has `sync`); `what` names the
+    project in the error when it is missing."""
+    exe = find_poetry()
+    if exe is None:
+        raise ToolMissing(poetry_missing_message(what))
+    version = _poetry_version(exe)
+    if version is not None and version < MIN_POETRY:
+        raise ToolMissing(
+            f"Poetry {version} ({exe}) is too old; jupyter-envlock needs Poetry >= {MIN_POETRY}. "
+            "Upgrade it with `pipx upgrade poetry` (or `poetry self update`)."
+        )
+    return exe
+
+
+def poetry_environment(settings: Mapping[str, str]) -> dict[str, str]:
+    """Poetry's environment: the user's own POETRY_* settings, no activated env, no colour, no
+    prompts, then `settings` (the manager pins where envs and caches go)."""
+    env = {k: v for k, v in os.environ.items() if k not in _POETRY_SCRUBBED}
+    for key in ("FORCE_COLOR", "CLICOLOR_FORCE"):
+        env.pop(key, None)
+    env["NO_COLOR"] = "1"
+    env["POETRY_NO_INTERACTION"] = "1"
+    env.update(settings)
+    return env
+
+
+def run_poetry(
+    exe: Path,
+    args: Sequence[str],
+    cwd: Path,
+    settings: Mapping[str, str],
+    on_line: Callable[[str], None] | None = None,
+    check: bool = True,
+    merge_output: bool = True,
+) -> ToolResult:
+    """Run `poetry ARGS` in `cwd` (never interactive, never coloured). With `check`, a failure
+    raises a classified error; otherwise the caller reads the result."""
+    argv = [str(exe), "--no-ansi", "--no-interaction", *args]
+    result = run_process(
+        "Poetry", argv, cwd, poetry_environment(settings), on_line, merge_output=merge_output
+    )
+    if check and result.returncode != 0:
+        raise classify_poetry_failure(args[:1], result.stderr + result.stdout)
+    return result
+
+
+def classify_poetry_failure(what: Sequence[str], output: str) -> Exception:
+    details = _clean(output)
+    label = " ".join(what)
+    if any(m in output for m in _POETRY_NETWORK_MARKERS):
+        return ToolError(
+            f"poetry {label} could not reach a package source (offline, or the source is down).",
+            details,
+        )
+    if "The following packages were not found" in output:
+        return NotADependency(details.splitlines()[-1] if details else "Not a dependency.")
+    if any(m in output for m in _POETRY_RESOLUTION_MARKERS):
+        return ResolutionError("The requirements cannot be resolved (Poetry).", details)
+    return ToolError(f"poetry {label} failed.", details)

@@ -10,11 +10,20 @@ from __future__ import annotations
 from ..project import Project
 from .base import Manager
 from .detect import detect_manager
+from .poetry import PoetryManager
 from .pylock import PylockManager
+from .uv import UvManager
 
-__all__ = ["Manager", "PylockManager", "detect_manager", "manager_for"]
+__all__ = [
+    "Manager",
+    "PoetryManager",
+    "PylockManager",
+    "UvManager",
+    "detect_manager",
+    "manager_for",
+]
 
-_MANAGERS: dict[str, type[Manager]] = {PylockManager.name: PylockManager}
+_MANAGERS: dict[str, type[Manager]] = {m.name: m for m in (PylockManager, UvManager, PoetryManager)}
 
 
 def manager_for(project: Project) -> Manager:

@@ -68,7 +68,11 @@ class Manager(ABC):
 
     @abstractmethod
     def export_requirements(self) -> str:
-        """A hash-pinned requirements.txt of the lock."""
+        """A hash-pinned requirements.txt of the lock (a user's command: it may run the tool)."""
+
+    def notes(self) -> list[str]:
+        """What the user must know before this project works here (e.g. a missing tool)."""
+        return []
 
     @abstractmethod
     def newest_versions(

@@ -1,8 +1,9 @@
 """Which manager a project has, from its files (cheap: a few stat calls and the parsed manifest).
 
 `[tool.envlock] manager` wins. Otherwise: a uv.lock means uv; a poetry.lock, or Poetry dependency
-tables, mean Poetry; a `[tool.uv]` table with no other lock means uv; everything else, and every
-project envlock creates, is envlock's own pylock.toml flow.
+tables, mean Poetry; a member of a uv workspace (whose uv.lock is at the workspace root) means uv;
+a `[tool.uv]` table with no other lock means uv; everything else, and every project envlock
+creates, is envlock's own pylock.toml flow.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Collection
 
 from ..project import LOCKFILE, Project
 from ..pyproject import ManagerName
+from .uv import is_uv_workspace_member
 
 
 def detect_manager(project: Project, available: Collection[str]) -> ManagerName:
@@ -25,6 +27,8 @@ def detect_manager(project: Project, available: Collection[str]) -> ManagerName:
         candidates.append("uv")
     if (root / "poetry.lock").is_file() or _has_poetry_dependencies(project):
         candidates.append("poetry")
+    if "uv" not in candidates and is_uv_workspace_member(project):
+        candidates.append("uv")
     if "uv" in tools and not (root / LOCKFILE).is_file() and not (root / "poetry.lock").is_file():
         candidates.append("uv")
     for name in candidates:

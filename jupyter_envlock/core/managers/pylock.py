@@ -20,7 +20,7 @@ from packaging.version import InvalidVersion, Version
 from .. import environment, index_query
 from ..atomic import is_busy, write_bytes_atomic
 from ..environment import EnvInfo
-from ..errors import LockfileError, ManifestError, NotADependency, StaleLockError
+from ..errors import LockfileError, ManifestError, StaleLockError
 from ..indexes import default_indexes, strip_credentials
 from ..lockfile import (
     KERNEL_REQUIREMENTS,
@@ -53,6 +53,7 @@ from ..results import (
     no_drift,
 )
 from .base import Manager
+from .edits import remove_one
 
 if TYPE_CHECKING:
     from packaging.pylock import PackageSdist, PackageWheel
@@ -298,7 +299,7 @@ class PylockManager(Manager):
     ) -> ChangeReport:
         session = _Session(self, progress)
         report = self.report()
-        report.edits = [_remove_one(session.manifest, name, group) for name in names]
+        report.edits = [remove_one(session.manifest, name, group) for name in names]
         return session.edit_lock_sync(report, sync)
 
     def lock(
@@ -377,22 +378,6 @@ def _version_key(text: str) -> tuple[int, Version | str]:
         return (0, Version(text))
     except InvalidVersion:
         return (1, text)
-
-
-def _remove_one(manifest: Manifest, name: str, group: str | None) -> Edit:
-    """Without --group, a name found in exactly one place is removed from there."""
-    if group is not None:
-        return manifest.remove(name, group)
-    canonical = canonicalize_name(name)
-    places = [
-        g
-        for g, reqs in manifest.pyproject.requirements().items()
-        if any(canonicalize_name(parse_requirement(r).name) == canonical for r in reqs)
-    ]
-    if len(places) > 1:
-        shown = ", ".join("dependencies" if g is None else f"group '{g}'" for g in places)
-        raise NotADependency(f"'{name}' is listed in {shown}; say which with --group.")
-    return manifest.remove(name, places[0] if places else None)
 
 
 def _drift(lock: Lock, env: EnvInfo, project_name: str, editable: bool) -> DriftDict:

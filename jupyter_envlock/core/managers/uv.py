@@ -1,0 +1,499 @@
+"""uv projects: pyproject.toml + uv.lock, the env uv itself uses, every change made through uv.
+
+The env is the one `uv run` in a terminal uses (`.venv` at the project's or workspace's root, or
+`UV_PROJECT_ENVIRONMENT`), synced as `uv sync --frozen` (exact, default groups). uv runs in the
+project folder with the user's own settings, so the project's `[tool.uv]`/`uv.toml` apply as in a
+terminal, and never with `--python` (uv takes the interpreter from `.python-version`; passing
+another one makes the terminal and the kernel recreate each other's env). envlock edits
+pyproject.toml itself (uv's own `add` reformats arrays and line endings), then lets `uv lock`
+lock, which keeps every other version.
+
+A workspace shares one uv.lock and one .venv at its root; each member is a project (a kernel) of
+its own, synced like `uv run` does (`--package NAME --inexact`) so that two members' kernels do
+not uninstall each other's packages.
+
+Reading methods start no process: they read uv.lock in-process (`uvlock.py`) and the record of
+the last sync (`synced.py`).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from ..atomic import is_busy, write_bytes_atomic
+from ..environment import EnvInfo, install_progress, installed_distributions, pyvenv_version
+from ..errors import LockfileError, ManifestError, StaleLockError, ToolError
+from ..indexes import default_indexes, strip_credentials
+from ..manifest import Manifest
+from ..progress import Progress, ProgressEvent
+from ..project import Project
+from ..pyproject import MANIFEST, PyProject, StalePolicy
+from ..requirements import parse_requirement
+from ..results import (
+    BuildPlan,
+    ChangeReport,
+    Dependency,
+    DriftDict,
+    EnvReport,
+    EnvState,
+    LockState,
+    Status,
+    diff_versions,
+    no_drift,
+)
+from ..runner import ToolResult, run_uv
+from .base import Manager
+from .edits import remove_one
+from .synced import SyncRecord
+from .uvlock import UvLock, read_uv_lock
+
+LOCK_NAME = "uv.lock"
+ENV_VARIABLE = "UV_PROJECT_ENVIRONMENT"
+_STALE = "needs to be updated"
+_PYTHON_VERSION = re.compile(r"^\s*(\d+\.\d+(?:\.\d+)?)\s*$", re.MULTILINE)
+
+
+def workspace_root(project_root: Path) -> Path | None:
+    """The uv workspace `project_root` is a member of (the nearest folder above it whose
+    `[tool.uv.workspace] members` globs name it and whose `exclude` does not), else None."""
+    for folder in project_root.parents:
+        manifest = folder / MANIFEST
+        if not manifest.is_file():
+            continue
+        try:
+            pyproject = PyProject.read(manifest)
+        except (OSError, ManifestError):
+            continue
+        workspace = _workspace_table(pyproject)
+        if workspace is None:
+            continue
+        if _globbed(folder, workspace.get("members"), project_root) and not _globbed(
+            folder, workspace.get("exclude"), project_root
+        ):
+            return folder
+    return None
+
+
+def _workspace_table(pyproject: PyProject) -> dict[str, object] | None:
+    uv = pyproject.data.get("tool", {}).get("uv")
+    workspace = uv.get("workspace") if isinstance(uv, dict) else None
+    return workspace if isinstance(workspace, dict) else None
+
+
+def _globbed(root: Path, patterns: object, target: Path) -> bool:
+    if not isinstance(patterns, list):
+        return False
+    for pattern in patterns:
+        if not isinstance(pattern, str) or Path(pattern).is_absolute() or ".." in pattern:
+            continue
+        try:
+            if any(match.resolve() == target for match in root.glob(pattern)):
+                return True
+        except (OSError, ValueError):
+            continue
+    return False
+
+
+def is_uv_workspace_member(project: Project) -> bool:
+    """A member of a uv workspace (its lock is the workspace root's uv.lock)."""
+    root = workspace_root(project.root)
+    return root is not None and (root / LOCK_NAME).is_file()
+
+
+class UvManager(Manager):
+    name = "uv"
+    lock_file = LOCK_NAME
+
+    def __init__(self, project: Project) -> None:
+        super().__init__(project)
+        self.workspace = workspace_root(project.root)
+        self.record = SyncRecord(project.state_dir)
+
+    # -- where things are ----------------------------------------------------------------------
+
+    @property
+    def lock_root(self) -> Path:
+        """Where uv.lock and .venv live: the workspace root, else the project."""
+        return self.workspace or self.project.root
+
+    @property
+    def lock_path(self) -> Path:
+        return self.lock_root / LOCK_NAME
+
+    @property
+    def env_dir(self) -> Path:
+        """`.venv` at the lock root, or UV_PROJECT_ENVIRONMENT (a relative one is taken from
+        the lock root, as uv does)."""
+        configured = os.environ.get(ENV_VARIABLE)
+        if configured:
+            path = Path(configured).expanduser()
+            return path if path.is_absolute() else self.lock_root / path
+        return self.lock_root / ".venv"
+
+    @property
+    def in_workspace(self) -> bool:
+        """Part of a workspace with members (a member, or the root of one)."""
+        if self.workspace is not None:
+            return True
+        pyproject = self.project.pyproject
+        return pyproject is not None and _workspace_table(pyproject) is not None
+
+    def _pyproject(self) -> PyProject:
+        pyproject = self.project.pyproject
+        if pyproject is None:
+            raise ManifestError(f"{self.project.manifest_path} does not exist.")
+        return pyproject
+
+    def _files(self) -> list[Path]:
+        """The files a sync depends on (any hand edit of them means: ask uv again)."""
+        files = [self.project.manifest_path, self.lock_path, self.lock_root / ".python-version"]
+        if self.workspace is not None:
+            files.append(self.workspace / MANIFEST)
+        files.append(self.lock_root / "uv.toml")
+        return files
+
+    def _fingerprint(self) -> dict[str, object]:
+        settings = {ENV_VARIABLE: os.environ.get(ENV_VARIABLE), "args": self._sync_args()}
+        return self.record.fingerprint(self._files(), self.env_dir, settings)
+
+    def _python_version(self) -> str:
+        """The env's Python (markers in the universal lock depend on it), else the one uv would
+        pick from .python-version, else this one."""
+        version = pyvenv_version(self.env_dir)
+        if version:
+            return version
+        try:
+            text = (self.lock_root / ".python-version").read_text(encoding="utf-8")
+        except OSError:
+            text = ""
+        match = _PYTHON_VERSION.search(text)
+        return match.group(1) if match else platform.python_version()
+
+    def _default_groups(self, pyproject: PyProject) -> list[str]:
+        uv = pyproject.data.get("tool", {}).get("uv")
+        chosen = uv.get("default-groups") if isinstance(uv, dict) else None
+        if chosen == "all":
+            return list(pyproject.groups)
+        if isinstance(chosen, list):
+            return [str(g) for g in chosen]
+        return ["dev"]
+
+    def _roots(self, lock: UvLock) -> list[str]:
+        pyproject = self._pyproject()
+        if pyproject.name:
+            return [pyproject.name]
+        members = lock.data.get("manifest", {}).get("members")
+        return [str(m) for m in members] if isinstance(members, list) else []
+
+    def _read_lock(self) -> UvLock | None:
+        return read_uv_lock(self.lock_path)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def lock_state(self) -> LockState:
+        pyproject = self._pyproject()
+        try:
+            lock = self._read_lock()
+        except LockfileError:
+            return "stale"
+        if lock is None:
+            return "missing"
+        if self.record.files_match(self._fingerprint()):
+            return "in-sync"  # uv checked these very files at the last sync
+        return "in-sync" if lock.records(pyproject) else "stale"
+
+    def status(self) -> Status:
+        lock_state = self.lock_state()
+        env = self.env_dir
+        python = pyvenv_version(env)
+        drift = no_drift()
+        env_state: EnvState
+        if not (env / "pyvenv.cfg").is_file():
+            env_state = "missing"
+        else:
+            lock = _lenient(self.lock_path)
+            if lock is not None:
+                drift = self._drift(lock)
+            env_state = "out-of-date" if lock is None or any(drift.values()) else "in-sync"
+        return Status(
+            self.project,
+            self.name,
+            python,
+            str(env),
+            lock_state,
+            env_state,
+            drift,
+            busy=is_busy(self.project.file_lock_path),
+        )
+
+    def _drift(self, lock: UvLock) -> DriftDict:
+        pyproject = self._pyproject()
+        selected = lock.select(
+            self._roots(lock), self._python_version(), self._default_groups(pyproject)
+        )
+        locked = {e.name: e.version for e in selected if e.version and not e.is_local}
+        installed = installed_distributions(self.env_dir)
+        local = {e.name for e in lock.entries if e.is_local}
+        extra = [
+            {"name": n, "installed": v}
+            for n, v in sorted(installed.items())
+            if n not in locked and n not in local
+        ]
+        return {
+            "missing": [
+                {"name": n, "locked": v} for n, v in sorted(locked.items()) if n not in installed
+            ],
+            # A workspace's .venv holds every member's packages: not drift for one of them.
+            "extra": [] if self.in_workspace else extra,  # type: ignore[typeddict-item]
+            "changed": [
+                {"name": n, "locked": v, "installed": installed[n]}
+                for n, v in sorted(locked.items())
+                if n in installed and installed[n] != v
+            ],
+        }
+
+    def dependencies(self) -> list[Dependency]:
+        pyproject = self._pyproject()
+        lock = _lenient(self.lock_path)
+        versions: dict[str, str] = {}
+        if lock is not None:
+            extras = _optional_names(pyproject)
+            every = lock.select(
+                self._roots(lock), self._python_version(), list(pyproject.groups), extras
+            )
+            versions = {e.name: e.version for e in every if e.version and not e.is_local}
+        out = []
+        for group, reqs in pyproject.requirements().items():
+            for text in reqs:
+                req = parse_requirement(text)
+                name = canonicalize_name(req.name)
+                out.append(Dependency(name, str(req), group, versions.get(name)))
+        return out
+
+    def env_python(self) -> Path:
+        env = EnvInfo(self.env_dir, pyvenv_version(self.env_dir))
+        if not env.exists:
+            raise ManifestError(
+                f"{self.project.root} has no environment yet ({self.env_dir}); run "
+                "`jupyter envlock sync` (or `uv sync`)."
+            )
+        return env.python
+
+    def fast_sync(self) -> ChangeReport | None:
+        if not self.record.matches(self._fingerprint(), self.env_dir):
+            return None
+        return self.report(sync=EnvReport(self.env_dir, pyvenv_version(self.env_dir), noop=True))
+
+    def build_plan(self) -> BuildPlan:
+        pyproject = self._pyproject()
+        lock = _lenient(self.lock_path)
+        if lock is None:
+            indexes = [strip_credentials(str(i["url"])) for i in pyproject.uv_indexes]
+            return BuildPlan(None, indexes + default_indexes(), [], pyproject.has_build_system)
+        selected = lock.select(
+            self._roots(lock), self._python_version(), self._default_groups(pyproject)
+        )
+        own = lock.entry(pyproject.name) if pyproject.name else None
+        others = [e for e in selected if own is None or e.data is not own.data]
+        indexes = sorted({strip_credentials(e.registry) for e in others if e.registry})
+        # path and editable sources (workspace members too) run their build backends
+        built = sorted(e.name for e in others if e.built_from_source or e.is_local)
+        editable = own is not None and "editable" in own.source
+        return BuildPlan(len(others), indexes, built, editable)
+
+    def export_requirements(self) -> str:
+        """`uv export`: uv's own universal, hash-pinned requirements.txt of uv.lock."""
+        args = ["export", "--frozen", "--format", "requirements-txt", "--no-header", "--quiet"]
+        if self.workspace is not None and self.project.pyproject and self.project.pyproject.name:
+            args += ["--package", canonicalize_name(self.project.pyproject.name)]
+        result = self._uv(args)
+        head = "# Exported by jupyter-envlock from uv.lock (uv export); install with\n"
+        head += "#   pip install --require-hashes -r requirements.txt\n"
+        return head + result.stdout
+
+    def export_pylock(self) -> str:
+        """`uv export --format pylock.toml`: a PEP 751 lock of uv.lock, for tools that read one."""
+        args = ["export", "--frozen", "--format", "pylock.toml", "--no-header", "--quiet"]
+        return self._uv(args).stdout
+
+    # -- changing ------------------------------------------------------------------------------
+
+    def _uv(self, args: Sequence[str], progress: Progress | None = None) -> ToolResult:
+        """uv as the user's terminal runs it: in the project folder, the user's settings and
+        the project's own configuration, no index settings of envlock's."""
+        on_line = None
+        if progress is not None:
+            report = EnvReport(self.env_dir, None, noop=True)
+            on_line = install_progress(progress, report)
+        return run_uv(args, cwd=self.project.root, on_line=on_line, with_indexes=False)
+
+    def _sync_args(self) -> list[str]:
+        args = ["sync", "--frozen"]
+        if self.in_workspace:
+            args.append("--inexact")
+            name = self.project.pyproject.name if self.project.pyproject else None
+            if self.workspace is not None and name:
+                args += ["--package", canonicalize_name(name)]
+        return args
+
+    def add(
+        self,
+        requirements: Sequence[Requirement],
+        group: str | None,
+        sync: bool,
+        progress: Progress,
+    ) -> ChangeReport:
+        manifest = Manifest.load(self.project.manifest_path)
+        report = self.report()
+        report.edits = [manifest.add(r, group) for r in requirements]
+        return self._edit_lock_sync(manifest, report, sync, progress)
+
+    def remove(
+        self, names: Sequence[str], group: str | None, sync: bool, progress: Progress
+    ) -> ChangeReport:
+        manifest = Manifest.load(self.project.manifest_path)
+        report = self.report()
+        report.edits = [remove_one(manifest, name, group) for name in names]
+        return self._edit_lock_sync(manifest, report, sync, progress)
+
+    def lock(
+        self, upgrade: bool, upgrade_packages: Sequence[str], progress: Progress
+    ) -> ChangeReport:
+        report = self.report(relocked=True)
+        args = ["lock"]
+        if upgrade:
+            args.append("--upgrade")
+        for name in upgrade_packages:
+            args.append(f"--upgrade-package={canonicalize_name(parse_requirement(name).name)}")
+        old = _read_bytes(self.lock_path)
+        self._lock(args, progress)
+        self._note_lock_changes(report, old)
+        return report
+
+    def sync(self, stale: StalePolicy | None, progress: Progress) -> ChangeReport:
+        pyproject = self._pyproject()
+        policy = stale or pyproject.settings.on_stale_lock
+        report = self.report()
+        old = _read_bytes(self.lock_path)
+        if not self.record.files_match(self._fingerprint()):
+            if policy == "error":
+                self._refuse_stale(old, stale)
+            else:
+                self._lock(["lock"], progress)
+                self._note_lock_changes(report, old)
+                report.relocked = report.lock_changed or old is None
+        report.sync = self._sync_env(progress)
+        return report
+
+    def _refuse_stale(self, old: bytes | None, stale: StalePolicy | None) -> None:
+        """`uv lock --check`: a stale (or missing) lock is refused, as `uv sync --locked` does."""
+        why = "--locked was given" if stale == "error" else 'on-stale-lock = "error"'
+        if old is None:
+            raise StaleLockError(
+                f"{self.lock_path} is missing, and locking on sync is refused ({why}). "
+                "Run `uv lock` (or `jupyter envlock lock`) and commit the result."
+            )
+        try:
+            self._uv(["lock", "--check", "--quiet"])
+        except ToolError as e:
+            if _STALE not in e.details:
+                raise
+            raise StaleLockError(
+                f"{self.lock_path} is out of date for {self.project.manifest_path}, and "
+                f"re-locking on sync is refused ({why}). Run `uv lock` (or `jupyter envlock "
+                "lock`) and commit the result.",
+                e.details,
+            ) from None
+
+    def _lock(self, args: Sequence[str], progress: Progress) -> None:
+        progress(ProgressEvent("resolve", f"Locking with uv ({LOCK_NAME})"))
+
+        def on_line(line: str) -> None:
+            if line.startswith(("Resolved", "Added", "Updated", "Removed")):
+                progress(ProgressEvent("resolve", line.strip()))
+
+        run_uv(args, cwd=self.project.root, on_line=on_line, with_indexes=False)
+
+    def _note_lock_changes(self, report: ChangeReport, old: bytes | None) -> None:
+        new = _read_bytes(self.lock_path)
+        report.lock_changed = new != old
+        before = _lenient_bytes(old)
+        after = _lenient_bytes(new)
+        report.changes = diff_versions(
+            before.all_versions() if before else {}, after.all_versions() if after else {}
+        )
+
+    def _sync_env(self, progress: Progress) -> EnvReport:
+        fingerprint = self._fingerprint()
+        self.record.clear()
+        progress(ProgressEvent("install", f"Syncing {self.env_dir} with uv ({LOCK_NAME})"))
+        result = EnvReport(self.env_dir, None, noop=False)
+        on_line = install_progress(progress, result)
+        run_uv(self._sync_args(), cwd=self.project.root, on_line=on_line, with_indexes=False)
+        result.python_version = pyvenv_version(self.env_dir)
+        result.noop = not result.installed and not result.removed
+        self.record.write(fingerprint, self.env_dir)
+        progress(ProgressEvent("done", "Up to date" if result.noop else "Environment ready"))
+        return result
+
+    def _edit_lock_sync(
+        self, manifest: Manifest, report: ChangeReport, sync: bool, progress: Progress
+    ) -> ChangeReport:
+        """Write the edited manifest, lock with uv, sync; any failure puts manifest and lock
+        back byte for byte (uv writes no lock when it cannot resolve)."""
+        old_lock = _read_bytes(self.lock_path)
+        if manifest.changed:
+            write_bytes_atomic(self.project.manifest_path, manifest.dumps())
+            report.manifest_changed = True
+        try:
+            self._lock(["lock"], progress)
+            self._note_lock_changes(report, old_lock)
+            if sync:
+                report.sync = self._sync_env(progress)
+        except BaseException:
+            if report.manifest_changed:
+                write_bytes_atomic(self.project.manifest_path, manifest.raw)
+            if _read_bytes(self.lock_path) != old_lock:
+                if old_lock is None:
+                    self.lock_path.unlink(missing_ok=True)
+                else:
+                    write_bytes_atomic(self.lock_path, old_lock)
+            raise
+        return report
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _lenient(path: Path) -> UvLock | None:
+    """A lock to show versions from; a broken one shows none."""
+    try:
+        return read_uv_lock(path)
+    except LockfileError:
+        return None
+
+
+def _lenient_bytes(raw: bytes | None) -> UvLock | None:
+    if raw is None:
+        return None
+    try:
+        return UvLock.parse(raw)
+    except LockfileError:
+        return None
+
+
+def _optional_names(pyproject: PyProject) -> list[str]:
+    project = pyproject.data.get("project")
+    optional = project.get("optional-dependencies") if isinstance(project, dict) else None
+    return [canonicalize_name(str(k)) for k in optional] if isinstance(optional, dict) else []
