@@ -21,6 +21,7 @@ BOOTSTRAP = KERNEL_SIDE / "bootstrap.py"
 ENV_PROJECT = "JUPYTER_ENVLOCK_PROJECT"
 ENV_SERVER_COMMAND = "JUPYTER_ENVLOCK_SERVER_COMMAND"
 ENV_SERVER_PYTHONPATH = "JUPYTER_ENVLOCK_SERVER_PYTHONPATH"
+ENV_KERNEL_LAYER = "JUPYTER_ENVLOCK_KERNEL_LAYER"  # kernel_side/bootstrap.py names it too
 
 # `python -m` puts the working directory first on sys.path, and a kernel's working directory is
 # the project folder: a `filelock.py` there would run inside the server's Python. -P (3.11+)
@@ -44,12 +45,16 @@ def kernel_command(python: Path | str, connection_file: str) -> list[str]:
 
 
 def kernel_environment(
-    base: Mapping[str, str], env_dir: Path, project_root: Path
+    base: Mapping[str, str], env_dir: Path, project_root: Path, layer: Path | None = None
 ) -> dict[str, str]:
     """The kernel's environment: the project env first on PATH and as VIRTUAL_ENV, so `!pip` and
     `!python` reach it; the server's PYTHONPATH kept out of it (it would import the server's
-    packages into the project) but passed along for the magics' calls back into the server."""
+    packages into the project) but passed along for the magics' calls back into the server;
+    the kernel layer, when the env has no ipykernel of its own, named for the bootstrap alone."""
     env = dict(base)
+    env.pop(ENV_KERNEL_LAYER, None)
+    if layer is not None:
+        env[ENV_KERNEL_LAYER] = str(layer)
     server_pythonpath = env.pop("PYTHONPATH", None)
     for key in ("PYTHONHOME", "PYTHONEXECUTABLE", "__PYVENV_LAUNCHER__"):
         env.pop(key, None)

@@ -19,7 +19,7 @@ from jupyter_client.provisioning import LocalProvisioner
 from tornado.web import HTTPError
 from traitlets import Enum, Unicode
 
-from .core import operations
+from .core import kernel_layer, operations
 from .core.environment import python_in
 from .core.errors import EnvlockError
 from .core.progress import ProgressEvent
@@ -103,6 +103,7 @@ class EnvlockProvisioner(LocalProvisioner):
 
     _env_dir: Path | None = None
     _project_root: Path | None = None
+    _layer: Path | None = None  # ipykernel for an env without its own (core.kernel_layer)
 
     def _event_base(self) -> dict[str, Any]:
         envlock = (self.kernel_spec.metadata or {}).get("envlock") or {}
@@ -122,10 +123,15 @@ class EnvlockProvisioner(LocalProvisioner):
         reporter = _Reporter(asyncio.get_running_loop(), self._event_base(), sink, self.log)
         reporter.emit("check", "Checking the project environment")
         stale: StalePolicy | None = self.on_stale_lock or None  # type: ignore[assignment]
-        had_lock = _has_lock(self.project_path)
+        lock_name = _lock_name(self.project_path)
+        had_lock = lock_name is not None
         try:
             report = await asyncio.to_thread(
                 operations.sync, self.project_path, reporter.progress, stale
+            )
+            assert report.sync is not None
+            self._layer = await asyncio.to_thread(
+                kernel_layer.prepare, report.sync.path, reporter.progress
             )
         except EnvlockError as e:
             message = f"Project {reporter.base['project']}: {error_message(e)}"
@@ -144,9 +150,9 @@ class EnvlockProvisioner(LocalProvisioner):
                     ", ".join(f"{c.name} {c.old or '-'} -> {c.new or '-'}" for c in report.changes)
                     or "no version changed"
                 )
-                note = f"pyproject.toml changed since pylock.toml: re-locked ({changed})"
+                note = f"pyproject.toml changed since {lock_name}: re-locked ({changed})"
             else:
-                note = f"No pylock.toml yet: locked {len(report.changes)} packages"
+                note = f"No lock yet: locked {len(report.changes)} packages"
             self.log.info("jupyter_envlock: %s: %s", self.project_path, note)
             reporter.emit("resolve", note)
         assert report.sync is not None
@@ -169,15 +175,16 @@ class EnvlockProvisioner(LocalProvisioner):
         super()._finalize_env(env)
         if self._env_dir is not None:
             root = self._project_root or Path(self.project_path).resolve()
-            updated = kernel_environment(env, self._env_dir, root)
+            updated = kernel_environment(env, self._env_dir, root, self._layer)
             env.clear()
             env.update(updated)
 
 
-def _has_lock(project_path: str) -> bool:
-    """Whether the project had a lock before this start (to say "locked" or "re-locked")."""
+def _lock_name(project_path: str) -> str | None:
+    """The project's lock file name when it had one before this start (to say "locked" or
+    "re-locked"), else None."""
     try:
         owner = operations.manager(project_path)
     except EnvlockError:
-        return False
-    return owner.lock_path.exists()
+        return None
+    return owner.lock_path.name if owner.lock_path.exists() else None

@@ -266,14 +266,15 @@ def launch(args: argparse.Namespace, progress: Progress) -> Result:
     """Sync, then replace this process with the project kernel (signals reach it directly)."""
     import subprocess
 
-    from ..core import operations
+    from ..core import kernel_layer, operations
     from ..kernel_launch import kernel_command, kernel_environment
 
     report = operations.sync(args.project, progress=progress)
     assert report.sync is not None
+    layer = kernel_layer.prepare(report.sync.path, progress)
     cmd = kernel_command(report.sync.python, os.path.realpath(args.connection_file))
     cmd += [a for a in args.kernel_args if a != "--"]
-    env = kernel_environment(os.environ, report.sync.path, report.project.root)
+    env = kernel_environment(os.environ, report.sync.path, report.project.root, layer)
     sys.stdout.flush()
     sys.stderr.flush()
     if os.name == "posix":

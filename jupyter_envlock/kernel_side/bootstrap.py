@@ -8,11 +8,26 @@ subprocesses. The extension is
 loaded after the kernel app is initialized, so the user's own `extensions`/`extra_extensions`
 configuration is left exactly as it was.
 
+When the env has no ipykernel of its own (a uv or Poetry project's env), the provisioner names a
+kernel layer holding it (core/kernel_layer.py); it is appended to sys.path first of all.
+
 Standard library + IPython only; must parse on Python 3.10.
 """
 
 import os
+import site
 import sys
+
+# Names the kernel layer (ipykernel for an env that lacks it: kernel_launch.ENV_KERNEL_LAYER).
+ENV_KERNEL_LAYER = "JUPYTER_ENVLOCK_KERNEL_LAYER"
+
+
+def _add_kernel_layer() -> None:
+    """Append the layer after the env's own site-packages (the project's versions win), run its
+    .pth files, and forget the variable so that `!python` and `%pip` never see the layer."""
+    layer = os.environ.pop(ENV_KERNEL_LAYER, "")
+    if layer and os.path.isdir(layer):
+        site.addsitedir(layer)
 
 
 def _drop_own_folder() -> None:
@@ -21,6 +36,7 @@ def _drop_own_folder() -> None:
 
 
 def main() -> None:
+    _add_kernel_layer()
     try:
         import envlock_kernel  # type: ignore[import-not-found]  # (whole) while on sys.path
     except Exception as e:  # the kernel must start even if the magics cannot load

@@ -2,8 +2,9 @@
 
 `[tool.envlock] manager` wins. Otherwise: a uv.lock means uv; a poetry.lock, or Poetry dependency
 tables, mean Poetry; a member of a uv workspace (whose uv.lock is at the workspace root) means uv;
-a `[tool.uv]` table with no other lock means uv; everything else, and every project envlock
-creates, is envlock's own pylock.toml flow.
+a `[tool.uv]` table with no other lock means uv, unless all it holds is `[[tool.uv.index]]` (the
+index table envlock's own flow reads too, as its guide says); everything else, and every project
+envlock creates, is envlock's own pylock.toml flow.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ def detect_manager(project: Project, available: Collection[str]) -> ManagerName:
         candidates.append("poetry")
     if "uv" not in candidates and is_uv_workspace_member(project):
         candidates.append("uv")
-    if "uv" in tools and not (root / LOCKFILE).is_file() and not (root / "poetry.lock").is_file():
+    no_lock = not (root / LOCKFILE).is_file() and not (root / "poetry.lock").is_file()
+    if "uv" in tools and no_lock and _has_uv_settings(project):
         candidates.append("uv")
     for name in candidates:
         if name in available:
@@ -43,3 +45,10 @@ def _has_poetry_dependencies(project: Project) -> bool:
         return False
     poetry = pyproject.data.get("tool", {}).get("poetry", {})
     return isinstance(poetry, dict) and ("dependencies" in poetry or "group" in poetry)
+
+
+def _has_uv_settings(project: Project) -> bool:
+    """`[tool.uv]` says more than where packages come from (sources, workspace, groups...)."""
+    pyproject = project.pyproject
+    uv = pyproject.data.get("tool", {}).get("uv", {}) if pyproject is not None else {}
+    return isinstance(uv, dict) and any(key != "index" for key in uv)
