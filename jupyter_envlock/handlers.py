@@ -24,7 +24,7 @@ from .core import operations
 from .core.errors import EnvlockError, OutsideRoot, ProjectNotFound
 from .core.project import LOCKFILE, Project, find_project
 from .core.pyproject import MANIFEST
-from .scan import ProjectScanner, ScannedProject
+from .scan import ProjectScanner, ScannedFolder, ScannedProject
 
 # A resource of our own, not "contents" or "kernels": POST edits files *and* installs packages
 # (which can run build backends, i.e. code), so a custom Authorizer must decide on it explicitly;
@@ -105,8 +105,11 @@ def find_project_within(root: str, target: Path) -> Project:
             f"A {MANIFEST} or {LOCKFILE} above '{rel}' leads outside the server root."
         ) from None
     except ProjectNotFound:
+        hint = ""
+        if (target / "requirements.txt").is_file():
+            hint = " It has a requirements.txt: it is not a project yet (init makes it one)."
         raise ProjectNotFound(
-            f"No {MANIFEST} in '{rel}' or any folder above it inside the server root."
+            f"No {MANIFEST} in '{rel}' or any folder above it inside the server root.{hint}"
         ) from None
 
 
@@ -242,7 +245,21 @@ def list_projects(scanner: ProjectScanner) -> list[dict[str, Any]]:
     ago is listed, and gets its kernel spec too); a broken project says so in its own entry
     instead of failing the list."""
     scanner.refresh()
-    return [_project_entry(project) for project in scanner.snapshot().projects]
+    snapshot = scanner.snapshot()
+    entries = [_project_entry(project) for project in snapshot.projects]
+    return entries + [_folder_entry(folder) for folder in snapshot.folders]
+
+
+def _folder_entry(folder: ScannedFolder) -> dict[str, Any]:
+    """A folder that is not a project: what it is and what envlock can do with it."""
+    return {
+        "path": "" if folder.relative == "." else folder.relative,
+        "name": folder.root.name,
+        "kernel_name": None,
+        "state": "not-a-project",
+        "kind": folder.tool.kind,
+        "message": folder.tool.summary,
+    }
 
 
 def _project_entry(scanned: ScannedProject) -> dict[str, Any]:
@@ -303,12 +320,21 @@ REPORTS: dict[str, Callable[[Project], Any]] = {
 
 
 class ActionHandler(EnvlockHandler):
-    """`POST project/(add|remove|sync|lock|upgrade)`: one mutating operation, answering its
-    ChangeReport."""
+    """`POST project/(add|remove|sync|lock|upgrade|init)`: one mutating operation, answering its
+    ChangeReport (`init` makes a requirements.txt folder a project)."""
 
     @web.authenticated
     @authorized
     async def post(self, action: str) -> None:
+        if action == "init":
+            body = self.json_body(set())
+            folder = resolve_request_path(self.root_dir, body["path"])
+            if not folder.is_dir():
+                raise ProjectNotFound(f"'{body['path']}' is not a folder.")
+            report = await self.off_loop(operations.init, folder)
+            await self.off_loop(self.scanner.refresh)  # its kernel spec, now
+            self.finish(json.dumps(report.to_dict()))
+            return
         if action == "add":
             body = self.json_body({"specs", "group"})
             call = _bind(operations.add, specs=_string_list(body, "specs"), group=_group(body))
@@ -347,5 +373,5 @@ def routes() -> list[tuple[str, type]]:
         (rf"{URL_PREFIX}/projects", ProjectsHandler),
         (rf"{URL_PREFIX}/project", ProjectHandler),
         (rf"{URL_PREFIX}/project/(tree|outdated)", ReportHandler),
-        (rf"{URL_PREFIX}/project/(add|remove|sync|lock|upgrade)", ActionHandler),
+        (rf"{URL_PREFIX}/project/(add|remove|sync|lock|upgrade|init)", ActionHandler),
     ]

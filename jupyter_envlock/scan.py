@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .core.errors import EnvlockError
-from .core.project import DEFAULT_IGNORED, DEFAULT_SCAN_DEPTH, Project, discover_projects
+from .core.other_tools import OtherTool, folder_tool
+from .core.project import DEFAULT_IGNORED, DEFAULT_SCAN_DEPTH, Project, discover
 
 UNKNOWN_NAME_WAIT = 0.5  # longest wait for a fresh scan when an unknown kernel name is asked for
 
@@ -39,9 +40,20 @@ class ScannedProject:
 
 
 @dataclass(frozen=True)
+class ScannedFolder:
+    """A folder that is not a project (yet) but belongs to a tool envlock knows: a
+    requirements.txt folder, a Pipenv or conda folder (`core.other_tools`)."""
+
+    root: Path
+    relative: str
+    tool: OtherTool
+
+
+@dataclass(frozen=True)
 class Snapshot:
     projects: tuple[ScannedProject, ...]  # every project found, readable or not
     kernels: dict[str, ScannedProject]  # kernel name -> project (the first one wins)
+    folders: tuple[ScannedFolder, ...] = ()  # not projects, but named (see ScannedFolder)
 
 
 class _ManifestCache:
@@ -100,7 +112,14 @@ class ProjectScanner:
         """Walk the root once."""
         projects = []
         kernels: dict[str, ScannedProject] = {}
-        for project in discover_projects(self.root, self.depth, self.ignored):
+        found, other_folders = discover(self.root, self.depth, self.ignored)
+        folders = []
+        for folder in other_folders:
+            tool = folder_tool(folder)
+            if tool is not None:
+                relative = folder.relative_to(self.root).as_posix()
+                folders.append(ScannedFolder(folder, relative, tool))
+        for project in found:
             relative = project.root.relative_to(self.root).as_posix()
             entry = self._manifests.scanned(project, relative)
             projects.append(entry)
@@ -114,7 +133,7 @@ class ProjectScanner:
                 )
             else:
                 kernels[entry.kernel_name] = entry
-        return Snapshot(tuple(projects), kernels)
+        return Snapshot(tuple(projects), kernels, tuple(folders))
 
     def _warn_once(self, message: str) -> None:
         if message not in self._warned:

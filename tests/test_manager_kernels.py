@@ -8,6 +8,7 @@ changes nothing and removes nothing the kernel needs.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -148,3 +149,46 @@ async def test_missing_poetry_fails_the_start_with_the_install_command(
     assert code == 500
     assert "Poetry is not installed" in body["message"]
     assert "pipx install poetry" in body["message"]
+
+
+# ------------------------------------------------------------------ the panel's REST calls
+
+
+async def rest(jp_fetch, method: str, *parts: str, body: Any = None, **params: str) -> tuple[int, Any]:
+    response = await jp_fetch(
+        "jupyter-envlock", *parts, method=method, params=params or None,
+        body=json.dumps(body) if body is not None else None, raise_error=False,
+        request_timeout=120,
+    )  # fmt: skip
+    return response.code, json.loads(response.body or b"{}")
+
+
+async def test_panel_sees_managers_and_folders_that_are_not_projects_yet(
+    jp_fetch, jp_serverapp, jp_root_dir, make_uv_project, make_requirements_folder, envlock_env
+):
+    make_uv_project("uvp", folder=jp_root_dir / "uvp", deps=["tinyd"])
+    reqs = make_requirements_folder(["tinya<2  # pinned"], folder=jp_root_dir / "analysis")
+    code, body = await rest(jp_fetch, "GET", "projects")
+    assert code == 200
+    by_path = {p["path"]: p for p in body["projects"]}
+    assert by_path["analysis"]["state"] == "not-a-project"
+    assert by_path["analysis"]["kind"] == "requirements"
+    assert "jupyter envlock init" in by_path["analysis"]["message"]
+    assert by_path["analysis"]["kernel_name"] is None
+    code, details = await rest(jp_fetch, "GET", "project", path="uvp")
+    assert code == 200 and details["status"]["project"]["manager"] == "uv"
+
+    code, report = await rest(jp_fetch, "POST", "project", "init", body={"path": "analysis"})
+    assert code == 200, report
+    assert report["project"]["kernel_name"] == "envlock-analysis"
+    assert '"tinya<2",  # pinned' in (reqs / "pyproject.toml").read_text()
+    code, body = await rest(jp_fetch, "GET", "projects")
+    entry = {p["path"]: p for p in body["projects"]}["analysis"]
+    assert entry["kernel_name"] == "envlock-analysis" and entry["state"] == "no-env"
+    specs = json.loads((await jp_fetch("api", "kernelspecs")).body)["kernelspecs"]
+    assert "envlock-analysis" in specs
+
+    code, error = await rest(jp_fetch, "POST", "project", "init", body={"path": "analysis"})
+    assert code == 400 and "a project already" in error["error"]["message"]
+    code, error = await rest(jp_fetch, "POST", "project", "init", body={"path": "../x"})
+    assert code == 403

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..core import operations
 from ..core.progress import Progress
 from ..core.pyproject import StalePolicy
+from ..core.results import project_dict
 from . import render
 
 
@@ -64,9 +65,16 @@ def status(args: argparse.Namespace, progress: Progress) -> Result:
 
 
 def list_(args: argparse.Namespace, progress: Progress) -> Result:
-    deps = [d.to_dict() for d in operations.list_dependencies(args.project)]
-    shown = render.dependencies(deps)
-    return Result({"dependencies": deps}, shown.text, shown.html)
+    owner = operations.manager(args.project)
+    deps = [d.to_dict() for d in operations.list_dependencies(owner.project)]
+    project = project_dict(owner.project, owner.name)
+    shown = render.dependencies(deps, project)
+    return Result({"project": project, "dependencies": deps}, shown.text, shown.html)
+
+
+def init(args: argparse.Namespace, progress: Progress) -> Result:
+    report = operations.init(args.project, args.sync, progress)
+    return _changes(report.to_dict())
 
 
 def tree(args: argparse.Namespace, progress: Progress) -> Result:
@@ -92,7 +100,10 @@ def python(args: argparse.Namespace, progress: Progress) -> Result:
 
 
 def export(args: argparse.Namespace, progress: Progress) -> Result:
-    text = operations.export_requirements(args.project)
+    if args.format == "pylock":
+        text = operations.export_pylock(args.project)
+    else:
+        text = operations.export_requirements(args.project)
     if args.output:
         from ..core.atomic import write_bytes_atomic
 

@@ -150,14 +150,35 @@ def install(args: argparse.Namespace, progress: Progress) -> Result:
             }
         )
         lines.append(f"installed {name} ({project.display_name}) for {project.root} in {folder}")
+    also = _projects_below(args, projects)
+    if also:
+        lines.append(
+            f"also found {len(also)} project(s) below it: "
+            + ", ".join(str(p.root) for p in also)
+            + " (`kernels install --root DIR` installs every one)"
+        )
     if args.prefix and str(kernels_dir.parent) not in _jupyter_path():
         lines.append(
             f"note: {kernels_dir.parent} is not on the Jupyter path; "
             f"set JUPYTER_PATH={kernels_dir.parent} for tools to find it."
         )
-    return Result(
-        {"installed": installed, "skipped": skipped, "location": where}, "\n".join(lines)
-    )
+    document = {
+        "installed": installed,
+        "skipped": skipped,
+        "location": where,
+        "also_found": [str(p.root) for p in also],
+    }
+    return Result(document, "\n".join(lines))
+
+
+def _projects_below(args: argparse.Namespace, chosen: list[Project]) -> list[Project]:
+    """Run at a repository's root without --project/--root, `install` acts on the project
+    there; the projects below it (workspace members, nested projects) are named, not guessed."""
+    if args.project or args.root or len(chosen) != 1:
+        return []
+    depth = DEFAULT_SCAN_DEPTH if args.depth is None else args.depth
+    below = discover_projects(chosen[0].root, depth, DEFAULT_IGNORED)
+    return [p for p in below if p.root != chosen[0].root]
 
 
 def _replace_folder(project: Project, folder: Path) -> None:

@@ -142,9 +142,21 @@ def build_parser(magic: bool = False) -> Parser:
     if magic:
         return parser
 
+    p = command(
+        "init",
+        "Make a folder a project: pyproject.toml from its requirements.txt (as written), locked",
+        "commands:init",
+    )
+    p.add_argument("--sync", action="store_true", help="also build the environment")
+
     command("python", "Print the project's environment Python (after a sync)", "commands:python")
     p = command("export", "Export the lock for tools that do not read it", "commands:export")
-    p.add_argument("--format", choices=["requirements"], default="requirements")
+    p.add_argument(
+        "--format",
+        choices=["requirements", "pylock"],
+        default="requirements",
+        help="requirements.txt with hashes, or a PEP 751 pylock.toml (uv projects: uv export)",
+    )
     p.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
 
     _add_kernels(sub)

@@ -17,6 +17,7 @@ from ..core.results import (
     ChangeReportDict,
     DependencyDict,
     MissingImportDict,
+    ProjectDict,
     OutdatedDict,
     StatusDict,
     TreeDict,
@@ -30,6 +31,22 @@ STATE_HINTS = {
     "no-env": "Run `jupyter envlock sync` to build the environment.",
     "env-out-of-date": "Run `jupyter envlock sync` to make the environment match the lock.",
 }
+
+
+# Who owns a project, as shown (the lock file says where the versions live).
+MANAGER_LABELS = {
+    "pylock": "envlock (pylock.toml)",
+    "uv": "uv (uv.lock)",
+    "poetry": "Poetry (poetry.lock)",
+    "pdm": "PDM (its pylock.toml)",
+    "hatch": "Hatch (its pylock.toml)",
+}
+
+
+def project_line(project: ProjectDict) -> str:
+    """Which project a command acted on: nested and neighbouring projects are told apart."""
+    manager = MANAGER_LABELS.get(project["manager"], project["manager"])
+    return f"{project['name']} ({project['path']}), managed by {manager}"
 
 
 @dataclass(frozen=True)
@@ -102,8 +119,9 @@ def changes(report: ChangeReportDict) -> Rendered:
                 f"{len(env['removed'])} removed (Python {env['python']}, {env['path']})."
             )
     footer += report.get("notes", [])
-    text = "\n".join(edits + moved + footer)
-    markup = ""
+    header = [f"Project {project_line(report['project'])}"] if report.get("project") else []
+    text = "\n".join(header + edits + moved + footer)
+    markup = _paragraph(header) if header else ""
     if edits:
         markup += _paragraph(edits)
     if rows:
@@ -117,7 +135,7 @@ def status(status: StatusDict) -> Rendered:
     p = status["project"]
     rows: list[tuple[str, str]] = [
         ("Project", f"{p['name']} ({p['path']})"),
-        ("Manager", p["manager"]),
+        ("Manager", MANAGER_LABELS.get(p["manager"], p["manager"])),
         ("Kernel", p["kernel_name"]),
         ("Python", status["python"] or "-"),
         ("Env", status["env_path"] or "-"),
@@ -133,8 +151,9 @@ def status(status: StatusDict) -> Rendered:
         for i in drift["changed"]
     ]
     lines = [f"{key + ':':<9} {value}" for key, value in rows]
-    notes = [f"Warning: {w['message']}" for w in status["warnings"]]
-    hint = STATE_HINTS.get(status["state"])
+    first = list(status.get("notes") or [])  # what must happen before anything works
+    notes = first + [f"Warning: {w['message']}" for w in status["warnings"]]
+    hint = STATE_HINTS.get(status["state"]) if not first else None
     if hint:
         notes.append(hint)
     lines += notes
@@ -142,9 +161,10 @@ def status(status: StatusDict) -> Rendered:
     return Rendered("\n".join(lines), markup)
 
 
-def dependencies(deps: Sequence[DependencyDict]) -> Rendered:
+def dependencies(deps: Sequence[DependencyDict], project: ProjectDict | None = None) -> Rendered:
+    header = [f"Project {project_line(project)}"] if project else []
     if not deps:
-        return Rendered("No direct dependencies. Add one with `add NAME`.")
+        return Rendered("\n".join([*header, "No direct dependencies. Add one with `add NAME`."]))
     width = max(len(d["requirement"]) for d in deps)
     lines = [
         f"{d['requirement']:<{width}}  {d['locked'] or '(not locked)':<12} "
@@ -153,8 +173,8 @@ def dependencies(deps: Sequence[DependencyDict]) -> Rendered:
     ]
     rows = [(d["requirement"], d["group"] or "", d["locked"] or "(not locked)") for d in deps]
     return Rendered(
-        "\n".join(line.rstrip() for line in lines),
-        table_html(("requirement", "group", "locked"), rows),
+        "\n".join([*header, *(line.rstrip() for line in lines)]),
+        (_paragraph(header) if header else "") + table_html(("requirement", "group", "locked"), rows),
     )
 
 

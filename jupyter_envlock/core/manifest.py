@@ -59,6 +59,18 @@ class Manifest:
         text += "dependencies = []\n"
         return cls.from_bytes(path, text.encode())
 
+    @classmethod
+    def for_new_project(cls, path: Path) -> Manifest:
+        """The manifest a folder without one gets: made from its requirements.txt (each
+        requirement as written) when it has one, else the minimal one."""
+        from . import requirements_txt
+
+        folder = path.parent
+        if not (folder / requirements_txt.FILE_NAME).is_file():
+            return cls.new(path, folder.name)
+        text = requirements_txt.manifest_text(folder.name, requirements_txt.read(folder))
+        return cls.from_bytes(path, text.encode())
+
     @property
     def pyproject(self) -> PyProject:
         """The manifest as it reads now, edits included."""

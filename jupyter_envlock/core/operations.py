@@ -1,4 +1,4 @@
-"""What a user can ask of a project: add, remove, lock, sync, status, list, tree, export.
+"""What a user can ask of a project: init, add, remove, lock, sync, status, list, tree, export.
 
 The one facade every front end calls (CLI, magics, REST, kernel start). It finds the project,
 validates the input, asks the project's manager (`core.managers`) and serializes every change on
@@ -17,10 +17,17 @@ from packaging.version import InvalidVersion, Version
 
 from .atomic import project_lock
 from .environment import installed_distributions, pyvenv_version
-from .errors import BuildFailed, EnvlockError, ManifestError, NotADependency, RequirementError
-from .managers import Manager, manager_for
+from .errors import (
+    BuildFailed,
+    EnvlockError,
+    ManifestError,
+    NotADependency,
+    ProjectNotFound,
+    RequirementError,
+)
+from .managers import Manager, PylockManager, manager_for
 from .progress import Progress, ProgressEvent, no_progress
-from .project import ProjectRef, find_project
+from .project import Project, ProjectRef, find_project
 from .pyproject import StalePolicy, check_exclude_newer
 from .requirements import normalize_group, parse_requirement
 from .results import ChangeReport, Dependency, Outdated, OutdatedEntryDict, Status
@@ -59,6 +66,21 @@ def add(
         note = widgets_note(owner.locked_versions().get(KERNEL_PACKAGE), frontend)
         report.notes += [note] if note else []
     return report
+
+
+def init(path: Path | str, sync: bool = False, progress: Progress = no_progress) -> ChangeReport:
+    """Make the folder `path` a project: a pyproject.toml from its requirements.txt (each
+    requirement as written; an empty one without), locked by envlock's own flow. Nothing is
+    written when the lock cannot be made."""
+    folder = Path(path).expanduser().resolve()
+    if not folder.is_dir():
+        raise ProjectNotFound(f"{folder} is not a folder.")
+    project = Project(folder)
+    if project.manifest_path.exists():
+        raise ManifestError(f"{project.manifest_path} exists: {folder} is a project already.")
+    owner = PylockManager(project)
+    with project_lock(owner.project.file_lock_path):
+        return owner.create(sync, progress)
 
 
 def remove(
@@ -259,3 +281,9 @@ def environment_python(path: ProjectRef) -> Path:
 def export_requirements(path: ProjectRef) -> str:
     """A hash-pinned requirements.txt from the lock, for tools that do not read pylock.toml."""
     return manager(path).export_requirements()
+
+
+def export_pylock(path: ProjectRef) -> str:
+    """A PEP 751 pylock.toml of the project's lock, for tools that read one (written only where
+    the user asks: `export --format pylock -o pylock.toml`)."""
+    return manager(path).export_pylock()

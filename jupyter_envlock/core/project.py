@@ -16,6 +16,7 @@ from .errors import OutsideRoot, ProjectNotFound
 from .pyproject import MANIFEST, PyProject
 
 LOCKFILE = "pylock.toml"
+REQUIREMENTS_TXT = "requirements.txt"
 KERNEL_PREFIX = "envlock-"
 DEFAULT_SCAN_DEPTH = 3
 DEFAULT_IGNORED = frozenset(
@@ -123,7 +124,9 @@ def find_project(
 ) -> Project:
     """The nearest folder at or above `start` holding a pyproject.toml.
 
-    With `create`, a folder without one is itself the project (the first `add` writes it).
+    With `create`, a folder without one is itself the project (the first `add` writes it); a
+    folder holding a requirements.txt met on the way up, before any pyproject.toml, is the
+    project then (the first `add` there makes its manifest from requirements.txt).
     With `within` (a server root), the walk never goes above it, and a manifest or lock that is a
     symlink leading outside it is refused: a web client must not reach files beyond the root.
     """
@@ -142,10 +145,17 @@ def find_project(
             if boundary is not None:
                 _refuse_links_outside(folder, boundary)
             return Project(folder)
+        if create and (folder / REQUIREMENTS_TXT).is_file():
+            return Project(folder)
         if folder == boundary:
             break
     if create:
         return Project(start)
+    if (start / REQUIREMENTS_TXT).is_file():
+        raise ProjectNotFound(
+            f"{start} has a {REQUIREMENTS_TXT} but no {MANIFEST}: it is not a project yet. "
+            "`jupyter envlock init` there makes it one (each requirement kept as written)."
+        )
     raise ProjectNotFound(
         f"No {MANIFEST} in {start} or any folder above it. "
         "Run `jupyter envlock add PACKAGE` there to start a project."
@@ -159,15 +169,30 @@ def _refuse_links_outside(folder: Path, boundary: Path) -> None:
             raise OutsideRoot(f"{name} in {folder} leads outside {boundary}.")
 
 
+# Files that make a folder without a pyproject.toml worth naming: a requirements.txt folder is
+# "not a project yet" (`init` makes it one); Pipenv and conda folders are another tool's.
+OTHER_MARKERS = ("requirements.txt", "Pipfile", "environment.yml", "environment.yaml")
+
+
 def discover_projects(
     root: Path | str, max_depth: int = DEFAULT_SCAN_DEPTH, ignored: Iterable[str] = DEFAULT_IGNORED
 ) -> list[Project]:
     """Projects at or below `root`, skipping hidden folders, virtualenvs and ignored names."""
+    return discover(root, max_depth, ignored)[0]
+
+
+def discover(
+    root: Path | str, max_depth: int = DEFAULT_SCAN_DEPTH, ignored: Iterable[str] = DEFAULT_IGNORED
+) -> tuple[list[Project], list[Path]]:
+    """Projects at or below `root`, and the folders beside them that are not projects yet but
+    hold a requirements.txt, a Pipfile or an environment.yml (one walk for both). A folder inside
+    a project is part of that project: its requirements.txt (docs/, say) is not listed."""
     root = Path(root).expanduser().resolve()
     ignored = frozenset(ignored)
     found: list[Project] = []
+    others: list[Path] = []
 
-    def walk(folder: Path, depth: int) -> None:
+    def walk(folder: Path, depth: int, inside: bool) -> None:
         try:
             entries = list(os.scandir(folder))
         except OSError:
@@ -175,6 +200,9 @@ def discover_projects(
         names = {e.name for e in entries}
         if MANIFEST in names:
             found.append(Project(folder))
+            inside = True
+        elif not inside and any(marker in names for marker in OTHER_MARKERS):
+            others.append(folder)
         if depth >= max_depth:
             return
         for entry in sorted(entries, key=lambda e: e.name):
@@ -188,7 +216,7 @@ def discover_projects(
             sub = Path(entry.path)
             if (sub / "pyvenv.cfg").exists():
                 continue
-            walk(sub, depth + 1)
+            walk(sub, depth + 1, inside)
 
-    walk(root, 0)
-    return found
+    walk(root, 0, False)
+    return found, others

@@ -25,7 +25,10 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 StalePolicy = Literal["relock", "error"]
-ManagerName = Literal["pylock", "uv", "poetry"]
+# Who owns a project's lock and env. The first three can be chosen in [tool.envlock]; PDM and
+# Hatch projects are recognised and built from a pylock.toml they wrote (core/other_tools.py).
+ManagerName = Literal["pylock", "uv", "poetry", "pdm", "hatch"]
+CHOSEN_MANAGERS: tuple[ManagerName, ...] = ("pylock", "uv", "poetry")
 # How a bare `add NAME` is recorded once locked, as uv and Poetry do: `NAME>=<locked>` by default.
 AddBounds = Literal[">=", "~=", "==", "none"]
 
@@ -206,8 +209,8 @@ def _settings(tool: Mapping[str, Any], path: Path) -> Settings:
     if stale not in get_args(StalePolicy):
         raise ManifestError(f'{path}: [tool.envlock] on-stale-lock must be "relock" or "error".')
     manager = envlock.get("manager") or None
-    if manager is not None and manager not in get_args(ManagerName):
-        choices = ", ".join(f'"{m}"' for m in get_args(ManagerName))
+    if manager is not None and manager not in CHOSEN_MANAGERS:
+        choices = ", ".join(f'"{m}"' for m in CHOSEN_MANAGERS)
         raise ManifestError(f"{path}: [tool.envlock] manager must be one of {choices}.")
     bounds = envlock.get("add-bounds") or ">="
     if bounds not in get_args(AddBounds):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from ..project import Project
 from .base import Manager
 from .detect import detect_manager
+from .foreign import HatchManager, PdmManager
 from .poetry import PoetryManager
 from .pylock import PylockManager
 from .uv import UvManager
@@ -23,7 +24,9 @@ __all__ = [
     "manager_for",
 ]
 
-_MANAGERS: dict[str, type[Manager]] = {m.name: m for m in (PylockManager, UvManager, PoetryManager)}
+_MANAGERS: dict[str, type[Manager]] = {
+    m.name: m for m in (PylockManager, UvManager, PoetryManager, PdmManager, HatchManager)
+}
 
 
 def manager_for(project: Project) -> Manager:

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from packaging.requirements import Requirement
 
+from ..errors import ManifestError
 from ..progress import Progress
 from ..project import Project
 from ..pyproject import ManagerName, StalePolicy
@@ -69,6 +70,12 @@ class Manager(ABC):
     @abstractmethod
     def export_requirements(self) -> str:
         """A hash-pinned requirements.txt of the lock (a user's command: it may run the tool)."""
+
+    def export_pylock(self) -> str:
+        """The lock as a PEP 751 pylock.toml, for tools that read one."""
+        raise ManifestError(
+            f"{self.lock_path} cannot be exported as a pylock.toml; use --format requirements."
+        )
 
     def notes(self) -> list[str]:
         """What the user must know before this project works here (e.g. a missing tool)."""

@@ -3,14 +3,16 @@
 `[tool.envlock] manager` wins. Otherwise: a uv.lock means uv; a poetry.lock, or Poetry dependency
 tables, mean Poetry; a member of a uv workspace (whose uv.lock is at the workspace root) means uv;
 a `[tool.uv]` table with no other lock means uv, unless all it holds is `[[tool.uv.index]]` (the
-index table envlock's own flow reads too, as its guide says); everything else, and every project
-envlock creates, is envlock's own pylock.toml flow.
+index table envlock's own flow reads too, as its guide says); a PDM or Hatch project (pdm.lock,
+hatch.toml...) is that tool's, unless its pylock.toml is envlock's own; everything else, and every
+project envlock creates, is envlock's own pylock.toml flow.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
+from ..other_tools import has_foreign_pylock, project_tool
 from ..project import LOCKFILE, Project
 from ..pyproject import ManagerName
 from .uv import is_uv_workspace_member
@@ -33,6 +35,9 @@ def detect_manager(project: Project, available: Collection[str]) -> ManagerName:
     no_lock = not (root / LOCKFILE).is_file() and not (root / "poetry.lock").is_file()
     if "uv" in tools and no_lock and _has_uv_settings(project):
         candidates.append("uv")
+    other = project_tool(root, pyproject)
+    if other is not None and (not (root / LOCKFILE).is_file() or has_foreign_pylock(root)):
+        candidates.append(other)
     for name in candidates:
         if name in available:
             return name

@@ -11,7 +11,7 @@ import hashlib
 import platform
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -35,7 +35,7 @@ from ..lockfile import (
 from ..manifest import Manifest, is_same_requirement
 from ..progress import Progress, ProgressEvent
 from ..project import LOCKFILE
-from ..pyproject import AddBounds, PyProject, StalePolicy, check_exclude_newer
+from ..pyproject import AddBounds, ManagerName, PyProject, StalePolicy, check_exclude_newer
 from ..pythons import Interpreter, choose
 from ..requirements import TypedRequirement, is_bare, parse_requirement, with_bound
 from ..results import (
@@ -118,7 +118,7 @@ def _valid_lock_or_none(raw: bytes | None, where: Path) -> Lock | None:
 
 
 class PylockManager(Manager):
-    name = "pylock"
+    name: ClassVar[ManagerName] = "pylock"
     lock_file = LOCKFILE
 
     # -- reading ------------------------------------------------------------------------------
@@ -273,6 +273,8 @@ class PylockManager(Manager):
             exclude_newer=as_of.date if as_of else None,
             only_binary=only_binary,
         )
+    def export_pylock(self) -> str:
+        return Lock.load(self.lock_path).raw.decode("utf-8")
 
     # -- changing -----------------------------------------------------------------------------
 
@@ -323,6 +325,18 @@ class PylockManager(Manager):
         return session.edit_lock_sync(
             self.report(relocked=True), True, upgrade=all, upgrade_packages=names
         )
+
+    def create(self, sync: bool, progress: Progress) -> ChangeReport:
+        """A new project in a folder without a manifest (from its requirements.txt, if any):
+        manifest and lock are written together, or neither."""
+        session = _Session(self, progress)
+        report = self.report(relocked=True)
+        report.edits = [
+            Edit(canonicalize_name(parse_requirement(r).name), "added", None, r)
+            for reqs in session.manifest.pyproject.requirements().values()
+            for r in reqs
+        ]
+        return session.edit_lock_sync(report, sync)
 
     def sync(self, stale: StalePolicy | None, progress: Progress) -> ChangeReport:
         session = _Session(self, progress)
@@ -410,7 +424,7 @@ class _Session:
         path = self.project.manifest_path
         self.manifest_existed = path.exists()
         self.manifest = (
-            Manifest.load(path) if self.manifest_existed else Manifest.new(path, path.parent.name)
+            Manifest.load(path) if self.manifest_existed else Manifest.for_new_project(path)
         )
         self.old_lock_bytes = read_or_none(self.project.lock_path)
         self.old_lock = _valid_lock_or_none(self.old_lock_bytes, self.project.lock_path)
