@@ -35,8 +35,14 @@ export type ProjectState =
 export type LockState = 'in-sync' | 'stale' | 'missing';
 export type EnvState = 'in-sync' | 'out-of-date' | 'missing';
 
-/** Which tool owns the project's lock: envlock's own pylock.toml, uv or Poetry. */
-export type ManagerName = 'pylock' | 'uv' | 'poetry';
+/**
+ * Which tool owns the project's lock: envlock's own pylock.toml, uv or Poetry;
+ * PDM and Hatch projects are built from a pylock.toml their tool wrote.
+ */
+export type ManagerName = 'pylock' | 'uv' | 'poetry' | 'pdm' | 'hatch';
+
+/** A folder that is not an envlock project, by the tool it belongs to. */
+export type OtherFolderKind = 'requirements' | 'pipenv' | 'conda';
 
 /** A project as it appears inside Status and ChangeReport (`path` is absolute there). */
 export interface IProjectInfo {
@@ -49,14 +55,17 @@ export interface IProjectInfo {
 /**
  * One entry of `GET projects` (`path` relative to the server root, "." for the
  * root itself). A project the server could not read has `state: "error"`, a
- * `message`, and possibly no kernel name.
+ * `message`, and possibly no kernel name. A folder that is not a project (a
+ * requirements.txt, Pipenv or conda folder) has `state: "not-a-project"`, its
+ * `kind`, no kernel name, and a `message` saying what envlock can do with it.
  */
 export interface IProjectSummary {
   name: string;
   path: string;
   kernel_name: string | null;
-  state: ProjectState | 'error';
+  state: ProjectState | 'error' | 'not-a-project';
   message?: string;
+  kind?: OtherFolderKind;
 }
 
 export interface IDriftMissing {
@@ -106,6 +115,8 @@ export interface IStatus {
   drift: IDrift;
   /** Empty or absent when there is nothing to say. */
   warnings?: IStatusWarning[];
+  /** What the user must know first (a missing tool, another tool's project). */
+  notes?: string[];
 }
 
 export interface IDependency {
@@ -336,6 +347,11 @@ export function removeDependencies(
 /** `POST project/sync` */
 export function syncProject(path: string): Promise<IChangeReport> {
   return post<IChangeReport>('project/sync', { path });
+}
+
+/** `POST project/init`: make a requirements.txt folder a project. */
+export function initProject(path: string): Promise<IChangeReport> {
+  return post<IChangeReport>('project/init', { path });
 }
 
 /** `POST project/lock` */

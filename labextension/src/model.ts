@@ -19,6 +19,7 @@ import {
   IOutdatedReport,
   IPackageTree,
   IProjectDetails,
+  initProject,
   IProjectSummary,
   listProjects,
   lockProject,
@@ -433,6 +434,20 @@ export class EnvlockModel {
     this._emit();
   }
 
+  /**
+   * Make the shown folder (a requirements.txt folder) a project: its
+   * pyproject.toml and lock; it then has a kernel of its own.
+   */
+  async initProject(): Promise<boolean> {
+    const ok = await this._run('Making it a project', path =>
+      initProject(path)
+    );
+    if (ok) {
+      await this.refreshProjects();
+    }
+    return ok;
+  }
+
   async relock(): Promise<boolean> {
     return this._run('Re-locking', path => lockProject(path, false));
   }
@@ -611,8 +626,8 @@ export class EnvlockModel {
 
   private async _doRefresh(): Promise<void> {
     const project = this._project;
-    if (!project) {
-      return;
+    if (!project || project.state === 'not-a-project') {
+      return; // nothing to read until it is one (initProject)
     }
     const count = ++this._refreshCount;
     try {

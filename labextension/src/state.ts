@@ -10,7 +10,11 @@ import type { ProjectState } from './api';
  * `building`, never as drift.
  */
 export type DisplayState =
-  Exclude<ProjectState, 'busy'> | 'building' | 'error' | 'unknown';
+  | Exclude<ProjectState, 'busy'>
+  | 'building'
+  | 'error'
+  | 'not-a-project'
+  | 'unknown';
 
 /** The badge's tooltip for each state. */
 export const STATE_TEXT: Record<DisplayState, string> = {
@@ -22,6 +26,8 @@ export const STATE_TEXT: Record<DisplayState, string> = {
   'no-env': 'The environment has not been built yet.',
   building: 'Working on the environment…',
   error: 'Something went wrong: see the message below.',
+  'not-a-project':
+    'Not an envlock project (yet): see below for what envlock can do here.',
   unknown: 'Loading…'
 };
 
@@ -33,7 +39,7 @@ export interface IStatusFacts {
 
 /** The project's entry of the project list (`GET projects`), if any. */
 export interface ISummaryFacts {
-  state: ProjectState | 'error';
+  state: ProjectState | 'error' | 'not-a-project';
 }
 
 /** What the client knows when it picks the state to show. */

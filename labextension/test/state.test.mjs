@@ -70,10 +70,18 @@ test('every state the badge can show has a tooltip', () => {
     'no-env',
     'building',
     'error',
+    'not-a-project',
     'unknown'
   ];
   assert.deepEqual(Object.keys(STATE_TEXT).sort(), [...states].sort());
   for (const state of states) {
     assert.ok(STATE_TEXT[state].length > 5, state);
   }
+});
+
+test('a folder that is not a project shows as such', () => {
+  assert.equal(
+    displayState({ ...idle, summary: { state: 'not-a-project' } }),
+    'not-a-project'
+  );
 });

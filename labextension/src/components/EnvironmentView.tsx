@@ -8,12 +8,14 @@ import { AddDependencyForm } from './AddDependencyForm';
 import { DependencyList } from './DependencyList';
 import { ErrorNotice } from './ErrorNotice';
 import { FixPrompt } from './FixPrompt';
+import { NotAProjectCard } from './NotAProjectCard';
 import { OutdatedCheck } from './OutdatedCheck';
 import { OutsideProjectWarning } from './OutsideProjectWarning';
 import { PackageTree } from './PackageTree';
 import { ProgressNotice } from './ProgressNotice';
 import { ProjectActions } from './ProjectActions';
 import { ProjectFacts } from './ProjectFacts';
+import { ProjectNotes } from './ProjectNotes';
 import { ProjectPicker } from './ProjectPicker';
 import { RestartKernelPrompt } from './RestartKernelPrompt';
 import { StatusWarnings } from './StatusWarnings';
@@ -37,6 +39,7 @@ export function EnvironmentView({
   const state = model.state;
   const deps = details?.dependencies ?? [];
   const outside = model.outsideWarning;
+  const folder = project?.state === 'not-a-project' ? project : null;
 
   return (
     <div
@@ -96,7 +99,13 @@ export function EnvironmentView({
         <RestartKernelPrompt model={model} prompt={model.restartPrompt} />
       )}
 
-      {project && state !== 'building' && (
+      {folder && (
+        <NotAProjectCard model={model} folder={folder} disabled={busy} />
+      )}
+
+      {project && !folder && <ProjectNotes notes={details?.status.notes} />}
+
+      {project && !folder && state !== 'building' && (
         <FixPrompt model={model} disabled={busy} />
       )}
 
@@ -104,7 +113,7 @@ export function EnvironmentView({
         <ActionReport report={model.lastReport} />
       )}
 
-      {project && (
+      {project && !folder && (
         <>
           <ProjectActions model={model} disabled={busy} />
 

@@ -1,5 +1,6 @@
 import React from 'react';
 
+import { forLockFile } from '../managers';
 import { EnvlockModel } from '../model';
 import { fixPromptFor } from '../prompts';
 import { DriftList } from './DriftList';
@@ -23,7 +24,7 @@ export function FixPrompt({
       data-testid="envlock-drift"
       data-state={status.state}
     >
-      <span>{prompt.text}</span>
+      <span>{forLockFile(prompt.text, status.project.manager)}</span>
       {prompt.showDrift && <DriftList drift={status.drift} />}
       <button
         className="jp-EnvlockPanel-button jp-mod-accept"

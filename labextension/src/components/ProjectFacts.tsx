@@ -1,6 +1,7 @@
 import React from 'react';
 
 import { IProjectSummary, IStatus } from '../api';
+import { managerLabel } from '../managers';
 import { normalizePath } from '../model';
 import { IProjectLocation } from '../resolve';
 import { DisplayState } from '../state';
@@ -30,7 +31,8 @@ function Fact({
 
 /**
  * The project's name and state; its folder as seen from the notebook (the
- * project every action changes), Python, kernel and environment folder.
+ * project every action changes), Python, kernel, the tool that owns it
+ * (envlock, uv, Poetry...) and its environment folder.
  */
 export function ProjectFacts({
   project,
@@ -73,6 +75,13 @@ export function ProjectFacts({
           testid="envlock-kernel-name"
           value={project.kernel_name ?? '—'}
         />
+        {status && (
+          <Fact
+            label="Managed by"
+            testid="envlock-manager"
+            value={managerLabel(status.project.manager)}
+          />
+        )}
         {status?.env_path && <Fact label="Env" value={status.env_path} />}
       </dl>
     </section>
