@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -192,3 +193,50 @@ async def test_panel_sees_managers_and_folders_that_are_not_projects_yet(
     assert code == 400 and "a project already" in error["error"]["message"]
     code, error = await rest(jp_fetch, "POST", "project", "init", body={"path": "../x"})
     assert code == 403
+
+
+# ------------------------------------------------------------------ headless: nbclient, argv
+
+
+def run_headless(project: Path, kernel: str, tmp_path: Path, monkeypatch: Any, code: list[str]) -> list[str]:
+    """`kernels install` into a prefix on JUPYTER_PATH, then nbclient runs a notebook naming the
+    kernel, as a CI job does; the cells' text outputs."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    prefix = tmp_path / "prefix"
+    subprocess.run(
+        [sys.executable, "-m", "jupyter_envlock", "kernels", "install", "--project", str(project),
+         "--prefix", str(prefix)], check=True, capture_output=True,
+    )  # fmt: skip
+    monkeypatch.setenv("JUPYTER_PATH", str(prefix / "share" / "jupyter"))
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": kernel, "display_name": kernel, "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in code]
+    NotebookClient(
+        nb, timeout=120, startup_timeout=120, resources={"metadata": {"path": str(project)}}
+    ).execute()
+    return [
+        "".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in cell.outputs)
+        for cell in nb.cells
+    ]
+
+
+def test_nbclient_runs_a_uv_projects_notebook(make_uv_project, envlock_env, tmp_path, monkeypatch):
+    project = make_uv_project("headless-uv", deps=["tinya<2"])
+    out = run_headless(project, "envlock-headless-uv", tmp_path, monkeypatch, [
+        "import sys, tinya; print(sys.prefix)", "import ipykernel; print(ipykernel.__file__)",
+    ])  # fmt: skip
+    assert out[0].strip() == str(project / ".venv")
+    assert out[1].strip().startswith(str(layers(envlock_env)))
+    envlock_env.run_uv("sync", "--locked", "--dry-run", cwd=project)
+
+
+def test_nbclient_runs_a_poetry_projects_notebook(poetry, make_poetry_project, envlock_env, tmp_path, monkeypatch):
+    monkeypatch.setenv(POETRY_VARIABLE, str(poetry.exe))
+    project = make_poetry_project("headless-poetry", style="pep621", deps=["tinya"], package_mode=False)
+    out = run_headless(project, "envlock-headless-poetry", tmp_path, monkeypatch, [
+        "import sys, tinya; print(sys.prefix)",
+    ])  # fmt: skip
+    assert out[0].strip() == str(poetry.env_path(project))
+    poetry.run("check", "--lock", cwd=project)

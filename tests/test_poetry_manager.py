@@ -82,6 +82,7 @@ def test_env_is_found_without_running_poetry(with_poetry, make_poetry_project, m
     assert owner.env_dir() == env
     assert operations.sync(project).sync.noop  # the no-op kernel start runs no Poetry
     assert operations.status(project).state == "in-sync"
+    assert [d.locked for d in operations.list_dependencies(project)] == ["2.0.0"]
     assert owner.build_plan().packages == 1
     assert "tinya==2.0.0" in operations.export_requirements(project)
 
