@@ -18,6 +18,7 @@ from traitlets import Bool, Float, Instance, Int, List, Unicode
 
 from ._version import __version__
 from .core.project import DEFAULT_IGNORED, DEFAULT_SCAN_DEPTH
+from .core.runner import POETRY_VARIABLE
 from .handlers import routes
 from .kernelspecs import EnvlockKernelSpecManager
 from .scan import ProjectScanner
@@ -54,6 +55,15 @@ class EnvlockApp(ExtensionApp):
         in-project .venv, still wins for that project.""",
     ).tag(config=True)
 
+    poetry_path = Unicode(
+        None,
+        allow_none=True,
+        help="""The Poetry executable for Poetry projects. Default: the JUPYTER_ENVLOCK_POETRY
+        environment variable, else `poetry` on PATH, else where pipx and Poetry's installer put it
+        (~/.local/bin, $POETRY_HOME/bin, the installer's venv). Never taken from a project's
+        files: a repository must not choose which program runs.""",
+    ).tag(config=True)
+
     manage_kernel_specs = Bool(
         True,
         help="""Add one kernel spec per project (named envlock-<project name>, or the project's
@@ -76,6 +86,8 @@ class EnvlockApp(ExtensionApp):
         if self.env_dir:
             # The core, the kernels and the %dep calls back into the server all read this.
             os.environ["JUPYTER_ENVLOCK_CACHE_DIR"] = str(Path(self.env_dir).expanduser())
+        if self.poetry_path:
+            os.environ[POETRY_VARIABLE] = str(Path(self.poetry_path).expanduser())
         if not self.manage_kernel_specs:
             log.info("jupyter_envlock: manage_kernel_specs is off; kernel specs left alone.")
             return
