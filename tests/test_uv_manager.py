@@ -16,7 +16,7 @@ import tomllib
 
 from jupyter_envlock.core import operations
 from jupyter_envlock.core.environment import installed_distributions
-from jupyter_envlock.core.errors import ResolutionError, StaleLockError
+from jupyter_envlock.core.errors import ManifestError, ResolutionError, StaleLockError
 from jupyter_envlock.core.managers import UvManager, manager_for
 from jupyter_envlock.core.project import find_project
 
@@ -247,3 +247,16 @@ def test_export_is_uvs_own(make_uv_project, envlock_env):
     text = operations.export_requirements(project)
     assert "tinya==1.1.0" in text and "--hash=sha256:" in text
     assert not (project / "pylock.toml").exists()
+
+
+def test_a_committed_venv_link_never_chooses_what_is_synced(make_uv_project, envlock_env, tmp_path):
+    """A repository whose .venv is a link to another env (say the user's): uv would exact-sync
+    that env, removing everything the lock lacks. Refused before uv runs."""
+    victim = tmp_path / "victim-env"
+    envlock_env.run_uv("venv", "--no-config", "--quiet", "--python", sys.executable, str(victim))
+    envlock_env.run_uv("pip", "install", "--python", str(victim / "bin" / "python"), "tinyd")
+    project = make_uv_project("linked", deps=["tinya"])
+    (project / ".venv").symlink_to(victim, target_is_directory=True)
+    with pytest.raises(ManifestError, match="is a link to"):
+        operations.sync(project)
+    assert installed(victim) == {"tinyd": "1.1.0"}

@@ -70,7 +70,7 @@ from .poetrylock import (
     optional_groups,
     poetry_dependencies,
 )
-from .synced import SyncRecord
+from .synced import SyncRecord, refuse_linked_env
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -544,6 +544,12 @@ class PoetryManager(Manager):
     def _sync_env(self, progress: Progress) -> EnvReport:
         """`poetry sync`: exact, every non-optional group; the project itself only when Poetry
         can install it (else `--no-root`, and a note)."""
+        if self.config().in_project is not False:  # Poetry would use an in-project .venv
+            refuse_linked_env(
+                self.project.root / ".venv",
+                self.project.root,
+                "Remove the link (Poetry makes a new env), or set virtualenvs.in-project = false.",
+            )
         self.record.clear()
         args = ["sync"]
         if self.package_mode and not self._root_present():

@@ -16,8 +16,22 @@ from typing import Any
 
 from ..atomic import write_bytes_atomic
 from ..environment import dist_infos
+from ..errors import ManifestError
 
 RECORD = "synced.json"
+
+
+def refuse_linked_env(env_dir: Path, root: Path, remedy: str) -> None:
+    """A project's in-project env that is a link (or inside a link) to somewhere else: a cloned
+    repository would choose which env the tool exact-syncs. Refused, before the tool runs."""
+    if not env_dir.is_relative_to(root):
+        return  # the user's own setting (UV_PROJECT_ENVIRONMENT, Poetry's virtualenvs.path)
+    real = env_dir.resolve()
+    if env_dir.is_symlink() or not real.is_relative_to(root.resolve()):
+        raise ManifestError(
+            f"{env_dir} is a link to {real}: envlock does not let a project's files choose which "
+            f"environment is synced (everything the lock lacks would be removed there). {remedy}"
+        )
 
 
 def file_hashes(files: Sequence[Path]) -> dict[str, str | None]:

@@ -51,7 +51,7 @@ from ..results import (
 from ..runner import ToolResult, run_uv
 from .base import Manager
 from .edits import remove_one
-from .synced import SyncRecord
+from .synced import SyncRecord, refuse_linked_env
 from .uvlock import UvLock, read_uv_lock
 
 LOCK_NAME = "uv.lock"
@@ -431,6 +431,11 @@ class UvManager(Manager):
         )
 
     def _sync_env(self, progress: Progress) -> EnvReport:
+        refuse_linked_env(
+            self.env_dir,
+            self.lock_root,
+            "Remove the link (uv makes a new .venv), or name the env in UV_PROJECT_ENVIRONMENT.",
+        )
         fingerprint = self._fingerprint()
         self.record.clear()
         progress(ProgressEvent("install", f"Syncing {self.env_dir} with uv ({LOCK_NAME})"))
