@@ -495,7 +495,7 @@ def bench_kernels(world: World, envlock: Envlock, runs: int) -> tuple[Samples, S
 
 
 async def _dep_rounds(
-    km_factory: Callable[[], object], runs: int
+    km_factory: Callable[[], object], runs: int, package: str = SMALL
 ) -> tuple[list[float], list[float]]:
     km = km_factory()
     await km.start_kernel()  # type: ignore[attr-defined]
@@ -506,7 +506,7 @@ async def _dep_rounds(
     try:
         await kc.wait_for_ready(timeout=120)
         for n in range(runs + 1):
-            for code, out in ((f"%dep add {SMALL}", adds), (f"%dep remove {SMALL}", removes)):
+            for code, out in ((f"%dep add {package}", adds), (f"%dep remove {package}", removes)):
                 start = time.perf_counter()
                 reply = await kc.execute_interactive(code, timeout=300, output_hook=lambda m: None)
                 elapsed = time.perf_counter() - start

@@ -33,7 +33,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,7 +40,7 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 sys.path.insert(0, str(REPO))
 
-from bench import Samples, _start_to_kernel_info, fmt, jupyter_dirs  # noqa: E402
+from bench import Samples, _dep_rounds, _start_to_kernel_info, fmt, jupyter_dirs  # noqa: E402
 from support.index import IndexServer, build_simple_index  # noqa: E402
 from support.poetry_tool import PoetryTool, ensure_poetry, isolated_settings, poetry_dir  # noqa: E402
 from support.tool_projects import PoetryProjects, UvProjects  # noqa: E402
@@ -96,30 +95,6 @@ def write_notebookless_spec(base: Path, name: str, argv: list[str]) -> None:
     folder.mkdir(parents=True)
     spec = {"argv": argv, "display_name": name, "language": "python", "env": {"PYTHONPATH": ""}}
     (folder / "kernel.json").write_text(json.dumps(spec))
-
-
-async def _dep_rounds(km_factory: Callable[[], object], runs: int) -> tuple[list[float], list[float]]:
-    km = km_factory()
-    await km.start_kernel()  # type: ignore[attr-defined]
-    kc = km.client()  # type: ignore[attr-defined]
-    kc.start_channels()
-    adds: list[float] = []
-    removes: list[float] = []
-    try:
-        await kc.wait_for_ready(timeout=120)
-        for n in range(runs + 1):
-            for code, out in ((f"%dep add {SMALL}", adds), (f"%dep remove {SMALL}", removes)):
-                start = time.perf_counter()
-                reply = await kc.execute_interactive(code, timeout=300, output_hook=lambda m: None)
-                elapsed = time.perf_counter() - start
-                if reply["content"]["status"] != "ok":
-                    raise RuntimeError(f"{code} failed: {reply['content']}")
-                if n:
-                    out.append(elapsed)
-    finally:
-        kc.stop_channels()
-        await km.shutdown_kernel(now=True)  # type: ignore[attr-defined]
-    return adds, removes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -206,7 +181,8 @@ def run(work: Path, index_url: str, runs: int) -> int:
         dep = {}
         for key, name in (("uv", "envlock-uvbench"), ("poetry", "envlock-poetrybench")):
             adds, removes = asyncio.run(_dep_rounds(
-                lambda name=name: AsyncKernelManager(kernel_name=name, kernel_spec_manager=project_ksm), runs
+                lambda name=name: AsyncKernelManager(kernel_name=name, kernel_spec_manager=project_ksm),
+                runs, SMALL,
             ))  # fmt: skip
             dep[key] = (Samples(f"%dep add {SMALL} ({key} project kernel)", adds),
                         Samples(f"%dep remove {SMALL} ({key} project kernel)", removes))  # fmt: skip

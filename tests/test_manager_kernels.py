@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import tomllib
 from kernel_support import execute, open_kernel, start_session, value
+from support.isolation import forbid_processes
 from traitlets.config import Config
 
 from jupyter_envlock.core import kernel_layer, operations
@@ -59,11 +60,7 @@ def test_layer_gives_ipykernel_without_touching_the_env(make_uv_project, envlock
     assert installed_distributions(env) == before
     operations.sync(project)  # the first start after a terminal's `uv sync` asks uv once
 
-    def no_process(*args, **kwargs):
-        raise AssertionError(f"a known layer must start no process, not {args[0]!r}")
-
-    monkeypatch.setattr(subprocess, "Popen", no_process)
-    monkeypatch.setattr(subprocess, "run", no_process)
+    forbid_processes(monkeypatch, "a known layer")
     assert operations.sync(project).sync.noop
     assert kernel_layer.prepare(env) == site
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import tomllib
+from support.isolation import forbid_processes
 
 from jupyter_envlock.core import operations
 from jupyter_envlock.core.environment import installed_distributions
@@ -73,11 +74,7 @@ def test_env_is_found_without_running_poetry(with_poetry, make_poetry_project, m
     operations.sync(project)
     env = with_poetry.env_path(project)
 
-    def no_process(*args, **kwargs):
-        raise AssertionError(f"reading a Poetry project must start no process, not {args[0]!r}")
-
-    monkeypatch.setattr(subprocess, "Popen", no_process)
-    monkeypatch.setattr(subprocess, "run", no_process)
+    forbid_processes(monkeypatch, "reading a Poetry project")
     owner = manager_for(find_project(project))
     assert owner.env_dir() == env
     assert operations.sync(project).sync.noop  # the no-op kernel start runs no Poetry

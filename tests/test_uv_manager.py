@@ -7,12 +7,12 @@ and the env is the one `uv run` uses.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import tomllib
+from support.isolation import forbid_processes
 
 from jupyter_envlock.core import operations
 from jupyter_envlock.core.environment import installed_distributions
@@ -78,11 +78,7 @@ def test_noop_sync_of_a_uv_project_starts_no_process(make_uv_project, envlock_en
     project = make_uv_project("quiet", deps=["tinyd"])
     operations.sync(project)
 
-    def no_process(*args, **kwargs):
-        raise AssertionError(f"a no-op sync must start no process, not {args[0]!r}")
-
-    monkeypatch.setattr(subprocess, "Popen", no_process)
-    monkeypatch.setattr(subprocess, "run", no_process)
+    forbid_processes(monkeypatch, "a no-op sync")
     assert operations.sync(project).sync.noop
     # the panel's reads start none either
     assert operations.status(project).state == "in-sync"

@@ -170,6 +170,28 @@ def no_drift() -> DriftDict:
     return {"missing": [], "extra": [], "changed": []}
 
 
+def drift_between(
+    locked: dict[str, str], installed: dict[str, str], count_extra: bool = True
+) -> DriftDict:
+    """What the env has that the lock does not say, and the other way round (names normalized);
+    without `count_extra`, extra packages are not drift (a shared env, say)."""
+    return {
+        "missing": [
+            {"name": n, "locked": v} for n, v in sorted(locked.items()) if n not in installed
+        ],
+        "extra": [
+            {"name": n, "installed": v}
+            for n, v in sorted(installed.items())
+            if count_extra and n not in locked
+        ],
+        "changed": [
+            {"name": n, "locked": v, "installed": installed[n]}
+            for n, v in sorted(locked.items())
+            if n in installed and installed[n] != v
+        ],
+    }
+
+
 def project_dict(project: Project, manager: ManagerName) -> ProjectDict:
     return {
         "name": project.name,

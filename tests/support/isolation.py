@@ -5,6 +5,7 @@ at folders of their own, see conftest)."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -56,3 +57,14 @@ def isolate(mp: pytest.MonkeyPatch, settings: Mapping[str, str]) -> None:
             mp.delenv(key)
     for key, value in settings.items():
         mp.setenv(key, value)
+
+
+def forbid_processes(mp: pytest.MonkeyPatch, what: str) -> None:
+    """From now on any process start fails the test: every tool envlock runs goes through
+    subprocess, so patched there no caller can escape it. `what` says what must run none."""
+
+    def no_process(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"{what} must start no process, not {args[0]!r}")
+
+    mp.setattr(subprocess, "Popen", no_process)
+    mp.setattr(subprocess, "run", no_process)

@@ -1,4 +1,4 @@
-"""Manifest edits shared by the managers that edit pyproject.toml themselves (pylock, uv)."""
+"""What the managers that read and edit PEP 621/735 manifests themselves (pylock, uv) share."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from packaging.utils import canonicalize_name
 
 from ..errors import NotADependency
 from ..manifest import Manifest
+from ..pyproject import PyProject
 from ..requirements import parse_requirement
-from ..results import Edit
+from ..results import Dependency, Edit
 
 
 def remove_one(manifest: Manifest, name: str, group: str | None) -> Edit:
@@ -24,3 +25,14 @@ def remove_one(manifest: Manifest, name: str, group: str | None) -> Edit:
         shown = ", ".join("dependencies" if g is None else f"group '{g}'" for g in places)
         raise NotADependency(f"'{name}' is listed in {shown}; say which with --group.")
     return manifest.remove(name, places[0] if places else None)
+
+
+def listed_dependencies(pyproject: PyProject, versions: dict[str, str]) -> list[Dependency]:
+    """The manifest's direct dependencies (main list, then groups) with their locked versions."""
+    out = []
+    for group, reqs in pyproject.requirements().items():
+        for text in reqs:
+            req = parse_requirement(text)
+            name = canonicalize_name(req.name)
+            out.append(Dependency(name, str(req), group, versions.get(name)))
+    return out

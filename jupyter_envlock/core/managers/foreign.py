@@ -9,7 +9,6 @@ such a lock, the kernel start says how to make one.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -21,7 +20,7 @@ from ..lockfile import Lock
 from ..other_tools import OtherTool, project_advice
 from ..progress import Progress, ProgressEvent
 from ..pyproject import StalePolicy
-from ..results import BuildPlan, ChangeReport, EnvReport, LockState, Status
+from ..results import BuildPlan, ChangeReport, LockState, Status
 from .pylock import PylockManager, read_or_none
 
 
@@ -50,16 +49,12 @@ class ForeignLockManager(PylockManager):
         return status
 
     def fast_sync(self) -> ChangeReport | None:
+        """Synced from this very lock (only its tool can tell whether it is current)."""
         raw = read_or_none(self.lock_path)
         pyproject = self.project.pyproject
         if raw is None or pyproject is None:
             return None
-        env = self._env(pyproject)
-        if env is None or not environment.is_synced(
-            env, hashlib.sha256(raw).hexdigest(), self.project
-        ):
-            return None
-        return self.report(sync=EnvReport(env.path, env.python_version, noop=True))
+        return self._noop_if_synced(raw, pyproject)
 
     def sync(self, stale: StalePolicy | None, progress: Progress) -> ChangeReport:
         if not self.lock_path.is_file():

@@ -51,6 +51,7 @@ from ..results import (
     LockState,
     Status,
     diff_versions,
+    drift_between,
     no_drift,
 )
 from ..runner import (
@@ -70,6 +71,7 @@ from .poetrylock import (
     optional_groups,
     poetry_dependencies,
 )
+from .pylock import read_or_none
 from .synced import SyncRecord, refuse_linked_env
 
 if sys.version_info >= (3, 11):
@@ -311,21 +313,10 @@ class PoetryManager(Manager):
         pyproject = self._pyproject()
         if pyproject.name:
             installed.pop(canonicalize_name(pyproject.name), None)  # the project itself
-        return {
-            "missing": [
-                {"name": n, "locked": v} for n, v in sorted(locked.items()) if n not in installed
-            ],
-            "extra": [
-                {"name": n, "installed": v}
-                for n, v in sorted(installed.items())
-                if n not in locked and n not in ("pip", "setuptools", "wheel")
-            ],
-            "changed": [
-                {"name": n, "locked": v, "installed": installed[n]}
-                for n, v in sorted(locked.items())
-                if n in installed and installed[n] != v
-            ],
-        }
+        for seed in ("pip", "setuptools", "wheel"):  # virtualenv seeds them; Poetry keeps them
+            if seed not in locked:
+                installed.pop(seed, None)
+        return drift_between(locked, installed)
 
     def dependencies(self) -> list[Dependency]:
         pyproject = self._pyproject()
@@ -470,7 +461,7 @@ class PoetryManager(Manager):
         else:
             args = ["lock"]
         report = self.report(relocked=True)
-        old = _read_bytes(self.lock_path)
+        old = read_or_none(self.lock_path)
         self._guarded(lambda: self._run(args, progress), old, None)
         self._note(report, old, None)
         return report
@@ -479,7 +470,7 @@ class PoetryManager(Manager):
         pyproject = self._pyproject()
         policy = stale or pyproject.settings.on_stale_lock
         report = self.report()
-        old = _read_bytes(self.lock_path)
+        old = read_or_none(self.lock_path)
         if old is None or not lock_is_fresh(pyproject, old):
             if policy == "error":
                 why = "--locked was given" if stale == "error" else 'on-stale-lock = "error"'
@@ -501,7 +492,7 @@ class PoetryManager(Manager):
         self._tool()  # Poetry missing: say so before anything
         report = self.report()
         old_manifest = self.project.manifest_path.read_bytes()
-        old_lock = _read_bytes(self.lock_path)
+        old_lock = read_or_none(self.lock_path)
         before = poetry_dependencies(self._pyproject())
         progress(ProgressEvent("resolve", f"Poetry {args[0]} (pyproject.toml, {LOCK_NAME})"))
         self._guarded(lambda: self._run(args, progress), old_lock, old_manifest)
@@ -531,7 +522,7 @@ class PoetryManager(Manager):
     def _note(
         self, report: ChangeReport, old_lock: bytes | None, old_manifest: bytes | None
     ) -> None:
-        new_lock = _read_bytes(self.lock_path)
+        new_lock = read_or_none(self.lock_path)
         report.lock_changed = new_lock != old_lock
         if old_manifest is not None:
             report.manifest_changed = self.project.manifest_path.read_bytes() != old_manifest
@@ -649,15 +640,8 @@ def _version_key(version: str | None) -> Version:
         return Version("0")
 
 
-def _read_bytes(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-
-
 def _restore(path: Path, raw: bytes | None) -> None:
-    if _read_bytes(path) == raw:
+    if read_or_none(path) == raw:
         return
     if raw is None:
         path.unlink(missing_ok=True)

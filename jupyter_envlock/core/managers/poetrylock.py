@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -27,6 +26,7 @@ from packaging.version import InvalidVersion, Version
 from ..errors import LockfileError
 from ..lockfile import marker_environment
 from ..pyproject import PyProject
+from .uvlock import marker_holds
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -219,10 +219,10 @@ class PoetryLocked:
         if markers is None:
             return True
         if isinstance(markers, str):
-            return _holds(markers, environment)
+            return marker_holds(markers, environment)
         if isinstance(markers, dict):
             return any(
-                _holds(str(markers[g]), environment) if g in markers else True for g in wanted
+                marker_holds(str(markers[g]), environment) if g in markers else True for g in wanted
             )
         return True
 
@@ -271,13 +271,6 @@ class PoetryLock:
             if p.version and p.applies(environment, every):
                 out.setdefault(p.name, p.version)
         return out
-
-
-def _holds(marker: str, environment: Mapping[str, object]) -> bool:
-    try:
-        return Marker(marker).evaluate(environment, context="lock_file")  # type: ignore[arg-type]
-    except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
-        return True
 
 
 def read_poetry_lock(path: Path) -> PoetryLock | None:

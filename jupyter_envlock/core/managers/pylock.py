@@ -50,10 +50,11 @@ from ..results import (
     LockState,
     Status,
     diff_versions,
+    drift_between,
     no_drift,
 )
 from .base import Manager
-from .edits import remove_one
+from .edits import listed_dependencies, remove_one
 
 if TYPE_CHECKING:
     from packaging.pylock import PackageSdist, PackageWheel
@@ -179,14 +180,7 @@ class PylockManager(Manager):
 
     def dependencies(self) -> list[Dependency]:
         pyproject = self._pyproject()
-        versions = self.locked_versions()
-        out = []
-        for group, reqs in pyproject.requirements().items():
-            for text in reqs:
-                req = parse_requirement(text)
-                name = canonicalize_name(req.name)
-                out.append(Dependency(name, str(req), group, versions.get(name)))
-        return out
+        return listed_dependencies(pyproject, self.locked_versions())
 
     def env_python(self) -> Path:
         env = self._env(self._pyproject())
@@ -205,6 +199,10 @@ class PylockManager(Manager):
             return None
         if recorded_manifest_hash(raw) != manifest_hash(pyproject):
             return None
+        return self._noop_if_synced(raw, pyproject)
+
+    def _noop_if_synced(self, raw: bytes, pyproject: PyProject) -> ChangeReport | None:
+        """The no-op report when the env's marker names exactly this lock."""
         env = self._env(pyproject)
         if env is None or not environment.is_synced(
             env, hashlib.sha256(raw).hexdigest(), self.project
@@ -399,19 +397,7 @@ def _drift(lock: Lock, env: EnvInfo, project_name: str, editable: bool) -> Drift
     installed = environment.installed_distributions(env.path)
     if editable:
         installed.pop(project_name, None)
-    return {
-        "missing": [
-            {"name": n, "locked": v} for n, v in sorted(locked.items()) if n not in installed
-        ],
-        "extra": [
-            {"name": n, "installed": v} for n, v in sorted(installed.items()) if n not in locked
-        ],
-        "changed": [
-            {"name": n, "locked": v, "installed": installed[n]}
-            for n, v in sorted(locked.items())
-            if n in installed and installed[n] != v
-        ],
-    }
+    return drift_between(locked, installed)
 
 
 class _Session:

@@ -46,11 +46,13 @@ from ..results import (
     LockState,
     Status,
     diff_versions,
+    drift_between,
     no_drift,
 )
 from ..runner import ToolResult, run_uv
 from .base import Manager
-from .edits import remove_one
+from .edits import listed_dependencies, remove_one
+from .pylock import read_or_none
 from .synced import SyncRecord, refuse_linked_env
 from .uvlock import UvLock, read_uv_lock
 
@@ -240,24 +242,11 @@ class UvManager(Manager):
         )
         locked = {e.name: e.version for e in selected if e.version and not e.is_local}
         installed = installed_distributions(self.env_dir)
-        local = {e.name for e in lock.entries if e.is_local}
-        extra = [
-            {"name": n, "installed": v}
-            for n, v in sorted(installed.items())
-            if n not in locked and n not in local
-        ]
-        return {
-            "missing": [
-                {"name": n, "locked": v} for n, v in sorted(locked.items()) if n not in installed
-            ],
-            # A workspace's .venv holds every member's packages: not drift for one of them.
-            "extra": [] if self.in_workspace else extra,  # type: ignore[typeddict-item]
-            "changed": [
-                {"name": n, "locked": v, "installed": installed[n]}
-                for n, v in sorted(locked.items())
-                if n in installed and installed[n] != v
-            ],
-        }
+        for entry in lock.entries:
+            if entry.is_local:
+                installed.pop(entry.name, None)  # the project and workspace members
+        # A workspace's .venv holds every member's packages: not drift for one of them.
+        return drift_between(locked, installed, count_extra=not self.in_workspace)
 
     def dependencies(self) -> list[Dependency]:
         pyproject = self._pyproject()
@@ -269,13 +258,7 @@ class UvManager(Manager):
                 self._roots(lock), self._python_version(), list(pyproject.groups), extras
             )
             versions = {e.name: e.version for e in every if e.version and not e.is_local}
-        out = []
-        for group, reqs in pyproject.requirements().items():
-            for text in reqs:
-                req = parse_requirement(text)
-                name = canonicalize_name(req.name)
-                out.append(Dependency(name, str(req), group, versions.get(name)))
-        return out
+        return listed_dependencies(pyproject, versions)
 
     def env_python(self) -> Path:
         env = EnvInfo(self.env_dir, pyvenv_version(self.env_dir))
@@ -372,7 +355,7 @@ class UvManager(Manager):
             args.append("--upgrade")
         for name in upgrade_packages:
             args.append(f"--upgrade-package={canonicalize_name(parse_requirement(name).name)}")
-        old = _read_bytes(self.lock_path)
+        old = read_or_none(self.lock_path)
         self._lock(args, progress)
         self._note_lock_changes(report, old)
         return report
@@ -381,7 +364,7 @@ class UvManager(Manager):
         pyproject = self._pyproject()
         policy = stale or pyproject.settings.on_stale_lock
         report = self.report()
-        old = _read_bytes(self.lock_path)
+        old = read_or_none(self.lock_path)
         if not self.record.files_match(self._fingerprint()):
             if policy == "error":
                 self._refuse_stale(old, stale)
@@ -422,7 +405,7 @@ class UvManager(Manager):
         run_uv(args, cwd=self.project.root, on_line=on_line, with_indexes=False)
 
     def _note_lock_changes(self, report: ChangeReport, old: bytes | None) -> None:
-        new = _read_bytes(self.lock_path)
+        new = read_or_none(self.lock_path)
         report.lock_changed = new != old
         before = _lenient_bytes(old)
         after = _lenient_bytes(new)
@@ -453,7 +436,7 @@ class UvManager(Manager):
     ) -> ChangeReport:
         """Write the edited manifest, lock with uv, sync; any failure puts manifest and lock
         back byte for byte (uv writes no lock when it cannot resolve)."""
-        old_lock = _read_bytes(self.lock_path)
+        old_lock = read_or_none(self.lock_path)
         if manifest.changed:
             write_bytes_atomic(self.project.manifest_path, manifest.dumps())
             report.manifest_changed = True
@@ -465,20 +448,13 @@ class UvManager(Manager):
         except BaseException:
             if report.manifest_changed:
                 write_bytes_atomic(self.project.manifest_path, manifest.raw)
-            if _read_bytes(self.lock_path) != old_lock:
+            if read_or_none(self.lock_path) != old_lock:
                 if old_lock is None:
                     self.lock_path.unlink(missing_ok=True)
                 else:
                     write_bytes_atomic(self.lock_path, old_lock)
             raise
         return report
-
-
-def _read_bytes(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
 
 
 def _lenient(path: Path) -> UvLock | None:

@@ -171,7 +171,7 @@ class UvLock:
                     edges += entry.edges("dev-dependencies", group)
             for edge in edges:
                 marker = edge.get("marker")
-                if isinstance(marker, str) and not _holds(marker, environment):
+                if isinstance(marker, str) and not marker_holds(marker, environment):
                     continue
                 target = self._resolve(edge, environment)
                 if target is None:
@@ -280,7 +280,7 @@ def _extra_in(marker: str) -> str:
     return canonicalize_name(match.group(1)) if match else ""
 
 
-def _holds(marker: str, environment: Mapping[str, object]) -> bool:
+def marker_holds(marker: str, environment: Mapping[str, object]) -> bool:
     """A lock edge's marker; one that cannot be evaluated here (a conflict marker of uv's) is
     taken to hold, so that nothing locked goes unseen."""
     try:
@@ -293,7 +293,7 @@ def _fork_holds(entry: LockedEntry, environment: Mapping[str, object]) -> bool:
     markers = entry.data.get("resolution-markers")
     if not isinstance(markers, list) or not markers:
         return True
-    return any(_holds(str(m), environment) for m in markers)
+    return any(marker_holds(str(m), environment) for m in markers)
 
 
 def read_uv_lock(path: Path) -> UvLock | None:
