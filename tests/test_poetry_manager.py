@@ -224,3 +224,16 @@ def test_poetry_is_found_where_its_installers_put_it(make_poetry_project, poetry
     assert operations.status(project).notes == []
     report = operations.sync(project)
     assert installed_distributions(report.sync.path)["tinyd"] == "1.1.0"
+
+
+def test_extras_of_a_poetry_project(with_poetry, make_poetry_project):
+    project = make_poetry_project("poetry-extras", style="pep621", deps=["tinya"], package_mode=False)
+    operations.add(project, ["tinyd"], extra="plot")
+    manifest = tomllib.loads((project / "pyproject.toml").read_text())
+    assert list(manifest["project"]["optional-dependencies"]) == ["plot"]
+    deps = {(d.name, d.extra) for d in operations.list_dependencies(project)}
+    assert deps == {("tinya", None), ("tinyd", "plot")}
+    poetry_accepts(with_poetry, project)
+    operations.remove(project, ["tinyd"])
+    assert {d.name for d in operations.list_dependencies(project)} == {"tinya"}
+    poetry_accepts(with_poetry, project)

@@ -14,6 +14,7 @@ import pytest
 import tomllib
 from support.isolation import forbid_processes
 
+from jupyter_envlock.cli import execute
 from jupyter_envlock.core import operations
 from jupyter_envlock.core.environment import installed_distributions
 from jupyter_envlock.core.errors import ManifestError, ResolutionError, StaleLockError
@@ -70,8 +71,11 @@ def test_uv_project_is_synced_into_uvs_own_env(make_uv_project, envlock_env):
 
     status = operations.status(project)
     assert status.state == "in-sync", status.to_dict()
-    deps = {(d.name, d.group): d.locked for d in operations.list_dependencies(project)}
-    assert deps == {("tinya", None): "1.1.0", ("tinyd", "dev"): "1.1.0", ("tinyb", "docs"): "1.0.0"}
+    deps = {(d.name, d.group, d.extra): d.locked for d in operations.list_dependencies(project)}
+    assert deps == {
+        ("tinya", None, None): "1.1.0", ("tinyd", "dev", None): "1.1.0",
+        ("tinyb", "docs", None): "1.0.0", ("mixed-case-name", None, "plot"): "0.1.0",
+    }  # fmt: skip
 
 
 def test_noop_sync_of_a_uv_project_starts_no_process(make_uv_project, envlock_env, monkeypatch):
@@ -256,3 +260,22 @@ def test_a_committed_venv_link_never_chooses_what_is_synced(make_uv_project, env
     with pytest.raises(ManifestError, match="is a link to"):
         operations.sync(project)
     assert installed(victim) == {"tinyd": "1.1.0"}
+
+
+def test_extras_as_uv_has_them(make_uv_project, envlock_env):
+    project = make_uv_project("extras", deps=["tinya"], extras={"plot": ["tinyb"]})
+    deps = {(d.name, d.group, d.extra): d.locked for d in operations.list_dependencies(project)}
+    assert deps == {("tinya", None, None): "2.0.0", ("tinyb", None, "plot"): "1.0.0"}
+    operations.add(project, ["tinyd"], extra="plot")
+    optional = tomllib.loads((project / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert optional == {"plot": ["tinyb>=1.0.0", "tinyd"]}
+    assert "tinyd" not in installed(project / ".venv")  # uv sync --frozen: no extras
+    uv_accepts(envlock_env, project)
+    envlock_env.run_uv("sync", "--locked", "--dry-run", "--extra", "plot", cwd=project)
+    operations.remove(project, ["tinyd"])  # found in the one extra that lists it
+    assert tomllib.loads((project / "pyproject.toml").read_text())["project"]["optional-dependencies"] == {
+        "plot": ["tinyb>=1.0.0"]
+    }
+    uv_accepts(envlock_env, project)
+    outcome = execute(["list", "--project", str(project), "-q"])
+    assert "[extra: plot]" in outcome.text

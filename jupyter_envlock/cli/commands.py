@@ -27,12 +27,16 @@ def _changes(document: object) -> Result:
 
 
 def add(args: argparse.Namespace, progress: Progress) -> Result:
-    report = operations.add(args.project, args.specs, args.group, not args.no_sync, progress)
+    report = operations.add(
+        args.project, args.specs, args.group, not args.no_sync, progress, extra=args.optional
+    )
     return _changes(report.to_dict())
 
 
 def remove(args: argparse.Namespace, progress: Progress) -> Result:
-    report = operations.remove(args.project, args.names, args.group, not args.no_sync, progress)
+    report = operations.remove(
+        args.project, args.names, args.group, not args.no_sync, progress, extra=args.optional
+    )
     return _changes(report.to_dict())
 
 

@@ -85,11 +85,13 @@ def build_parser(magic: bool = False) -> Parser:
     p = command("add", "Add requirements to pyproject.toml, re-lock, sync the environment", "commands:add")
     p.add_argument("specs", nargs="+", metavar="SPEC", help='PEP 508 requirement, e.g. "pandas>=2"')
     p.add_argument("--group", "-g", help="a PEP 735 dependency group instead of [project].dependencies")
+    p.add_argument("--optional", metavar="EXTRA", help="an extra of [project.optional-dependencies] (uv, Poetry)")
     p.add_argument("--no-sync", action="store_true", help="only edit and lock")
 
     p = command("remove", "Remove direct dependencies, re-lock, sync the environment", "commands:remove")
     p.add_argument("names", nargs="+", metavar="NAME")
     p.add_argument("--group", "-g", help="the dependency group to remove from")
+    p.add_argument("--optional", metavar="EXTRA", help="the extra to remove from (uv, Poetry)")
     p.add_argument("--no-sync", action="store_true", help="only edit and lock")
 
     p = command(

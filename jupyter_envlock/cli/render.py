@@ -169,9 +169,14 @@ def dependencies(deps: Sequence[DependencyDict], project: ProjectDict | None = N
     lines = [
         f"{d['requirement']:<{width}}  {d['locked'] or '(not locked)':<12} "
         + (f"[{d['group']}]" if d["group"] else "")
+        + (f"[extra: {d['extra']}]" if d.get("extra") else "")
         for d in deps
     ]
-    rows = [(d["requirement"], d["group"] or "", d["locked"] or "(not locked)") for d in deps]
+    rows = [
+        (d["requirement"], d["group"] or (f"extra: {d['extra']}" if d.get("extra") else ""),
+         d["locked"] or "(not locked)")
+        for d in deps
+    ]  # fmt: skip
     return Rendered(
         "\n".join([*header, *(line.rstrip() for line in lines)]),
         (_paragraph(header) if header else "") + table_html(("requirement", "group", "locked"), rows),

@@ -110,9 +110,30 @@ class Manifest:
             groups[group] = tomlkit.array()
         return cast(Array, groups[group])
 
-    def add(self, req: Requirement, group: str | None = None) -> Edit:
-        """Add `req`, or replace the requirement of the same name in place (position, comment)."""
-        array = self._array(group, create=True)
+    def _extra_array(self, extra: str, create: bool) -> Array | None:
+        """`[project.optional-dependencies]` EXTRA (an extra: installed only when asked for)."""
+        project = self.doc.get("project")
+        if project is None:
+            if not create:
+                return None
+            self.doc["project"] = tomlkit.table()
+            project = self.doc["project"]
+        extras = project.get("optional-dependencies")
+        if extras is None:
+            if not create:
+                return None
+            project["optional-dependencies"] = tomlkit.table()
+            extras = project["optional-dependencies"]
+        if extra not in extras:
+            if not create:
+                return None
+            extras[extra] = tomlkit.array()
+        return cast(Array, extras[extra])
+
+    def add(self, req: Requirement, group: str | None = None, extra: str | None = None) -> Edit:
+        """Add `req`, or replace the requirement of the same name in place (position, comment);
+        to a group, or (`extra`) to an extra of [project.optional-dependencies]."""
+        array = self._extra_array(extra, True) if extra else self._array(group, create=True)
         assert array is not None
         name = canonicalize_name(req.name)
         text = written(req)
@@ -125,10 +146,14 @@ class Manifest:
         array.append(text)
         return Edit(name, "added", None, text)
 
-    def remove(self, name: str, group: str | None = None) -> Edit:
+    def remove(self, name: str, group: str | None = None, extra: str | None = None) -> Edit:
         canonical = canonicalize_name(name)
-        array = self._array(group, create=False)
-        where = "[project].dependencies" if group is None else f"dependency group '{group}'"
+        if extra:
+            array = self._extra_array(extra, create=False)
+            where = f"extra '{extra}' of [project.optional-dependencies]"
+        else:
+            array = self._array(group, create=False)
+            where = "[project].dependencies" if group is None else f"dependency group '{group}'"
         if array is not None:
             for i, existing in enumerate(array):
                 if isinstance(existing, str) and _name_of(existing) == canonical:

@@ -52,20 +52,30 @@ def add(
     group: str | None = None,
     sync: bool = True,
     progress: Progress = no_progress,
+    extra: str | None = None,
 ) -> ChangeReport:
+    """Add to the main list, a PEP 735 `group`, or (uv and Poetry projects) an `extra`."""
     requirements = [parse_requirement(s) for s in specs]
     if not requirements:
         raise ManifestError("Name at least one requirement to add.")
-    group = normalize_group(group)
+    group, extra = _target(group, extra)
     owner = manager_for(find_project(path, create=True))
     frontend = server_frontend_version()
     constraints = widgets_constraints(requirements, frontend)
     with project_lock(owner.project.file_lock_path), explained_builds(owner):
-        report = owner.add(requirements, group, sync, progress, constraints=constraints)
+        report = owner.add(
+            requirements, group, sync, progress, constraints=constraints, extra=extra
+        )
     if any(canonicalize_name(r.name) == KERNEL_PACKAGE for r in requirements):
         note = widgets_note(owner.locked_versions().get(KERNEL_PACKAGE), frontend)
         report.notes += [note] if note else []
     return report
+
+
+def _target(group: str | None, extra: str | None) -> tuple[str | None, str | None]:
+    if group is not None and extra is not None:
+        raise ManifestError("Name a group or an extra (--optional), not both.")
+    return normalize_group(group), normalize_group(extra)
 
 
 def init(path: Path | str, sync: bool = False, progress: Progress = no_progress) -> ChangeReport:
@@ -89,13 +99,14 @@ def remove(
     group: str | None = None,
     sync: bool = True,
     progress: Progress = no_progress,
+    extra: str | None = None,
 ) -> ChangeReport:
     if not names:
         raise ManifestError("Name at least one dependency to remove.")
-    group = normalize_group(group)
+    group, extra = _target(group, extra)
     owner = manager(path)
     with project_lock(owner.project.file_lock_path), explained_builds(owner):
-        return owner.remove(names, group, sync, progress)
+        return owner.remove(names, group, sync, progress, extra=extra)
 
 
 def lock(

@@ -85,6 +85,7 @@ class PyProject:
     requires_python: str | None
     dependencies: tuple[str, ...]  # [project].dependencies, as written
     groups: Mapping[str, tuple[str, ...]]  # [dependency-groups], as written
+    extras: Mapping[str, tuple[str, ...]]  # [project.optional-dependencies], as written
     has_build_system: bool
     settings: Settings
     uv_indexes: tuple[Mapping[str, Any], ...]
@@ -120,6 +121,12 @@ class PyProject:
             groups={
                 str(g): _strings(items, path, f"dependency group '{short(str(g))}'")
                 for g, items in groups.items()
+            },
+            extras={
+                str(e): _strings(items, path, f"[project.optional-dependencies] {short(str(e))}")
+                for e, items in _table(
+                    project, "optional-dependencies", path, "[project.optional-dependencies]"
+                ).items()
             },
             has_build_system=isinstance(data.get("build-system"), dict),
             settings=_settings(tool, path),

@@ -146,7 +146,11 @@ class MissingImportDict(TypedDict):
     kernel_name: str
 
 
-class DependencyDict(TypedDict):
+class _ExtraOf(TypedDict, total=False):
+    extra: str  # present for [project.optional-dependencies] entries only
+
+
+class DependencyDict(_ExtraOf):
     name: str
     requirement: str
     group: str | None
@@ -357,14 +361,18 @@ class Dependency:
     requirement: str
     group: str | None
     locked: str | None
+    extra: str | None = None  # an optional dependency of this extra (uv, Poetry projects)
 
     def to_dict(self) -> DependencyDict:
-        return {
+        out: DependencyDict = {
             "name": self.name,
             "requirement": self.requirement,
             "group": self.group,
             "locked": self.locked,
         }
+        if self.extra is not None:
+            out["extra"] = self.extra
+        return out
 
 
 @dataclass(frozen=True)

@@ -125,6 +125,8 @@ export interface IDependency {
   /** `null` for `[project].dependencies`, else the PEP 735 group name. */
   group: string | null;
   locked: string | null;
+  /** Set for an optional dependency: the extra of `[project.optional-dependencies]`. */
+  extra?: string;
 }
 
 export type ChangeKind = 'added' | 'removed' | 'upgraded' | 'downgraded';

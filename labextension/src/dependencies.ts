@@ -4,13 +4,16 @@
  */
 import type { IDependency } from './api';
 
-/** The dependencies by group: `[project].dependencies` (null) first, then the groups by name. */
+/**
+ * The dependencies by group: `[project].dependencies` (null) first, then the
+ * groups by name; a uv or Poetry project's extras as "extra: NAME".
+ */
 export function groupDependencies(
   deps: readonly IDependency[]
 ): Array<[string | null, IDependency[]]> {
   const groups = new Map<string | null, IDependency[]>();
   for (const dep of deps) {
-    const key = dep.group ?? null;
+    const key = dep.group ?? (dep.extra ? `extra: ${dep.extra}` : null);
     const members = groups.get(key) ?? [];
     members.push(dep);
     groups.set(key, members);

@@ -103,15 +103,22 @@ class Manager(ABC):
         sync: bool,
         progress: Progress,
         constraints: Sequence[str] = (),
+        extra: str | None = None,
     ) -> ChangeReport:
-        """Add (or replace) requirements, re-lock, sync. Each is written as typed
-        (`requirements.written`); one with no version is recorded with its locked version
-        as bound, as the project's add-bounds says (`requirements.with_bound`). `constraints`
-        limit what the resolution may pick without being recorded anywhere."""
+        """Add (or replace) requirements, re-lock, sync: to the main list, a group, or
+        (`extra`) an extra of the project. Each is written as typed (`requirements.written`);
+        one with no version is recorded with its locked version as bound, as the project's
+        add-bounds says (`requirements.with_bound`). `constraints` limit what the resolution
+        may pick without being recorded anywhere."""
 
     @abstractmethod
     def remove(
-        self, names: Sequence[str], group: str | None, sync: bool, progress: Progress
+        self,
+        names: Sequence[str],
+        group: str | None,
+        sync: bool,
+        progress: Progress,
+        extra: str | None = None,
     ) -> ChangeReport: ...
 
     @abstractmethod

@@ -90,11 +90,17 @@ class ForeignLockManager(PylockManager):
         group: str | None,
         sync: bool,
         progress: Progress,
+        extra: str | None = None,
     ) -> ChangeReport:
         return self._refuse()
 
     def remove(
-        self, names: Sequence[str], group: str | None, sync: bool, progress: Progress
+        self,
+        names: Sequence[str],
+        group: str | None,
+        sync: bool,
+        progress: Progress,
+        extra: str | None = None,
     ) -> ChangeReport:
         return self._refuse()
 

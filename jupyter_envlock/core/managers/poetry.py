@@ -36,6 +36,7 @@ from packaging.version import InvalidVersion, Version
 from ..atomic import is_busy, write_bytes_atomic
 from ..environment import EnvInfo, installed_distributions, pyvenv_version
 from ..errors import LockfileError, ManifestError, NotADependency, StaleLockError, ToolError
+from ..manifest import Manifest
 from ..progress import Progress, ProgressEvent
 from ..project import Project
 from ..pyproject import PyProject, StalePolicy
@@ -323,7 +324,7 @@ class PoetryManager(Manager):
         lock = self._lock()
         versions = lock.locked_for(self._python_version(self.env_dir())) if lock else {}
         return [
-            Dependency(d.name, d.requirement, d.group, versions.get(d.name))
+            Dependency(d.name, d.requirement, d.group, versions.get(d.name), d.extra)
             for d in poetry_dependencies(pyproject)
         ]
 
@@ -422,35 +423,69 @@ class PoetryManager(Manager):
         group: str | None,
         sync: bool,
         progress: Progress,
+        extra: str | None = None,
     ) -> ChangeReport:
         args = ["add", "--lock"]
         if group is not None:
             args += ["--group", group]
-        return self._change([*args, "--", *(str(r) for r in requirements)], sync, progress)
+        if extra is not None:
+            args += [f"--optional={extra}"]
+        args += ["--", *(str(r) for r in requirements)]
+        return self._change(lambda: self._run(args, progress), "add", sync, progress)
 
     def remove(
-        self, names: Sequence[str], group: str | None, sync: bool, progress: Progress
+        self,
+        names: Sequence[str],
+        group: str | None,
+        sync: bool,
+        progress: Progress,
+        extra: str | None = None,
     ) -> ChangeReport:
         canonical = [canonicalize_name(n) for n in names]
         deps = poetry_dependencies(self._pyproject())
+        in_extras: list[tuple[str, str]] = []  # Poetry's remove does not look there
+        others: list[str] = []
         for name, original in zip(canonical, names, strict=True):
-            places = {d.group for d in deps if d.name == name}
-            if group is not None and group not in places:
-                where = f"group '{group}'" if group else "the main dependencies"
-                raise NotADependency(f"'{original}' is not a direct dependency in {where}.")
+            places = {(d.group, d.extra) for d in deps if d.name == name}
+            if extra is not None:
+                places = {p for p in places if p[1] == extra}
+            elif group is not None:
+                places = {p for p in places if p == (group, None)}
             if not places:
+                where = (
+                    f"extra '{extra}'" if extra else f"group '{group}'" if group else "the project"
+                )
                 raise NotADependency(
-                    f"'{original}' is not a direct dependency of {self.project.manifest_path}."
+                    f"'{original}' is not a direct dependency in {where} of "
+                    f"{self.project.manifest_path}."
                 )
-            if group is None and len(places) > 1:
+            if len(places) > 1:
                 shown = ", ".join(
-                    "main" if g is None else f"group '{g}'" for g in sorted(places, key=str)
+                    f"extra '{e}'" if e else ("main" if g is None else f"group '{g}'")
+                    for g, e in sorted(places, key=str)
                 )
-                raise NotADependency(f"'{original}' is listed in {shown}; say which with --group.")
-        args = ["remove", "--lock"]
-        if group is not None:
-            args += ["--group", group]
-        return self._change([*args, "--", *canonical], sync, progress)
+                raise NotADependency(
+                    f"'{original}' is listed in {shown}; say which with --group (or --optional)."
+                )
+            ((found_group, found_extra),) = places
+            if found_extra is not None:
+                in_extras.append((name, found_extra))
+            else:
+                others.append(name)
+
+        def action() -> None:
+            if in_extras:  # PEP 621 extras: envlock's own editor, then Poetry locks
+                manifest = Manifest.load(self.project.manifest_path)
+                for name, where in in_extras:
+                    manifest.remove(name, extra=where)
+                write_bytes_atomic(self.project.manifest_path, manifest.dumps())
+            if others:
+                args = ["remove", "--lock", *(["--group", group] if group else []), "--", *others]
+                self._run(args, progress)
+            else:
+                self._run(["lock"], progress)
+
+        return self._change(action, "remove", sync, progress)
 
     def lock(
         self, upgrade: bool, upgrade_packages: Sequence[str], progress: Progress
@@ -486,7 +521,9 @@ class PoetryManager(Manager):
         report.sync = self._sync_env(progress)
         return report
 
-    def _change(self, args: Sequence[str], sync: bool, progress: Progress) -> ChangeReport:
+    def _change(
+        self, action: Callable[[], object], what: str, sync: bool, progress: Progress
+    ) -> ChangeReport:
         """Poetry edits pyproject.toml and poetry.lock (`--lock`: nothing installed yet), then
         the env is synced; any failure puts both files back byte for byte."""
         self._tool()  # Poetry missing: say so before anything
@@ -494,8 +531,8 @@ class PoetryManager(Manager):
         old_manifest = self.project.manifest_path.read_bytes()
         old_lock = read_or_none(self.lock_path)
         before = poetry_dependencies(self._pyproject())
-        progress(ProgressEvent("resolve", f"Poetry {args[0]} (pyproject.toml, {LOCK_NAME})"))
-        self._guarded(lambda: self._run(args, progress), old_lock, old_manifest)
+        progress(ProgressEvent("resolve", f"Poetry {what} (pyproject.toml, {LOCK_NAME})"))
+        self._guarded(action, old_lock, old_manifest)
         after = poetry_dependencies(PyProject.read(self.project.manifest_path))
         report.edits = _edits(before, after)
         self._note(report, old_lock, old_manifest)

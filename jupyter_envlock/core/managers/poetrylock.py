@@ -15,7 +15,7 @@ import json
 import re
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +95,7 @@ class PoetryDependency:
     requirement: str  # as shown: PEP 508 text, or `name constraint` for the classic layout
     group: str | None  # None: main
     optional: bool = False
+    extra: str | None = None  # in this extra of [project.optional-dependencies]
 
 
 def poetry_dependencies(pyproject: PyProject) -> list[PoetryDependency]:
@@ -110,6 +111,8 @@ def poetry_dependencies(pyproject: PyProject) -> list[PoetryDependency]:
                 out.append(_classic(str(name), spec, None))
     for group, items in pyproject.groups.items():
         out += [_pep508(text, group) for text in items]
+    for extra, items in pyproject.extras.items():
+        out += [replace(_pep508(text, None), optional=True, extra=extra) for text in items]
     legacy = poetry.get("dev-dependencies")
     if isinstance(legacy, dict):
         out += [_classic(str(n), s, "dev") for n, s in legacy.items()]

@@ -283,7 +283,9 @@ class PylockManager(Manager):
         sync: bool,
         progress: Progress,
         constraints: Sequence[str] = (),
+        extra: str | None = None,
     ) -> ChangeReport:
+        _no_extras(extra)
         session = _Session(self, progress)
         report = self.report()
         report.edits = [session.manifest.add(r, group) for r in requirements]
@@ -295,8 +297,14 @@ class PylockManager(Manager):
         return session.edit_lock_sync(report, sync, constraints=constraints, bound=(bare, group))
 
     def remove(
-        self, names: Sequence[str], group: str | None, sync: bool, progress: Progress
+        self,
+        names: Sequence[str],
+        group: str | None,
+        sync: bool,
+        progress: Progress,
+        extra: str | None = None,
     ) -> ChangeReport:
+        _no_extras(extra)
         session = _Session(self, progress)
         report = self.report()
         report.edits = [remove_one(session.manifest, name, group) for name in names]
@@ -361,6 +369,15 @@ class PylockManager(Manager):
         report = self.report()
         report.sync = session.sync_env(env, interp, lock)
         return report
+
+
+def _no_extras(extra: str | None) -> None:
+    if extra is not None:
+        raise ManifestError(
+            "envlock's own projects lock and install every group, and have no extras to add to: "
+            "use --group NAME (extras, [project.optional-dependencies], are for uv and Poetry "
+            "projects, and for packages)."
+        )
 
 
 def _lenient_lock(raw: bytes | None) -> Lock | None:

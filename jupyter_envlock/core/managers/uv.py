@@ -258,7 +258,7 @@ class UvManager(Manager):
                 self._roots(lock), self._python_version(), list(pyproject.groups), extras
             )
             versions = {e.name: e.version for e in every if e.version and not e.is_local}
-        return listed_dependencies(pyproject, versions)
+        return listed_dependencies(pyproject, versions, extras=True)
 
     def env_python(self) -> Path:
         env = EnvInfo(self.env_dir, pyvenv_version(self.env_dir))
@@ -332,18 +332,24 @@ class UvManager(Manager):
         group: str | None,
         sync: bool,
         progress: Progress,
+        extra: str | None = None,
     ) -> ChangeReport:
         manifest = Manifest.load(self.project.manifest_path)
         report = self.report()
-        report.edits = [manifest.add(r, group) for r in requirements]
+        report.edits = [manifest.add(r, group, extra) for r in requirements]
         return self._edit_lock_sync(manifest, report, sync, progress)
 
     def remove(
-        self, names: Sequence[str], group: str | None, sync: bool, progress: Progress
+        self,
+        names: Sequence[str],
+        group: str | None,
+        sync: bool,
+        progress: Progress,
+        extra: str | None = None,
     ) -> ChangeReport:
         manifest = Manifest.load(self.project.manifest_path)
         report = self.report()
-        report.edits = [remove_one(manifest, name, group) for name in names]
+        report.edits = [remove_one(manifest, name, group, extra, extras=True) for name in names]
         return self._edit_lock_sync(manifest, report, sync, progress)
 
     def lock(
