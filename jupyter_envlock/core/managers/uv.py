@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import platform
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -308,13 +308,11 @@ class UvManager(Manager):
 
     # -- changing ------------------------------------------------------------------------------
 
-    def _uv(self, args: Sequence[str], progress: Progress | None = None) -> ToolResult:
+    def _uv(
+        self, args: Sequence[str], on_line: Callable[[str], None] | None = None
+    ) -> ToolResult:
         """uv as the user's terminal runs it: in the project folder, the user's settings and
         the project's own configuration, no index settings of envlock's."""
-        on_line = None
-        if progress is not None:
-            report = EnvReport(self.env_dir, None, noop=True)
-            on_line = install_progress(progress, report)
         return run_uv(args, cwd=self.project.root, on_line=on_line, with_indexes=False)
 
     def _sync_args(self) -> list[str]:
@@ -408,7 +406,7 @@ class UvManager(Manager):
             if line.startswith(("Resolved", "Added", "Updated", "Removed")):
                 progress(ProgressEvent("resolve", line.strip()))
 
-        run_uv(args, cwd=self.project.root, on_line=on_line, with_indexes=False)
+        self._uv(args, on_line)
 
     def _note_lock_changes(self, report: ChangeReport, old: bytes | None) -> None:
         new = read_or_none(self.lock_path)
@@ -430,7 +428,7 @@ class UvManager(Manager):
         progress(ProgressEvent("install", f"Syncing {self.env_dir} with uv ({LOCK_NAME})"))
         result = EnvReport(self.env_dir, None, noop=False)
         on_line = install_progress(progress, result)
-        run_uv(self._sync_args(), cwd=self.project.root, on_line=on_line, with_indexes=False)
+        self._uv(self._sync_args(), on_line)
         result.python_version = pyvenv_version(self.env_dir)
         result.noop = not result.installed and not result.removed
         self.record.write(fingerprint, self.env_dir)
