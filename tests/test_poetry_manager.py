@@ -237,3 +237,20 @@ def test_extras_of_a_poetry_project(with_poetry, make_poetry_project):
     operations.remove(project, ["tinyd"])
     assert {d.name for d in operations.list_dependencies(project)} == {"tinya"}
     poetry_accepts(with_poetry, project)
+
+
+def test_an_add_in_a_synced_env_runs_poetry_once(with_poetry, make_poetry_project, monkeypatch):
+    """%dep add does what `poetry add` does: one Poetry run locks and installs what it added; the
+    env is then checked in-process (a `poetry sync` runs only when it differs from the lock)."""
+    from jupyter_envlock.core import runner
+
+    project = make_poetry_project("poetry-once", style="pep621", deps=["tinya"], package_mode=False)
+    operations.sync(project)
+    ran: list[list[str]] = []
+    real = runner.run_process
+    monkeypatch.setattr(runner, "run_process", lambda tool, argv, *a, **k: ran.append(list(argv)) or real(tool, argv, *a, **k))
+    report = operations.add(project, ["tinyd"])
+    assert [argv[3] for argv in ran] == ["add"]  # poetry --no-ansi --no-interaction add ...
+    assert report.sync is not None and "tinyd==1.1.0" in report.sync.installed
+    assert operations.sync(project).sync.noop
+    poetry_accepts(with_poetry, project)

@@ -279,3 +279,19 @@ def test_extras_as_uv_has_them(make_uv_project, envlock_env):
     uv_accepts(envlock_env, project)
     outcome = execute(["list", "--project", str(project), "-q"])
     assert "[extra: plot]" in outcome.text
+
+
+def test_an_add_runs_uv_once(make_uv_project, envlock_env, monkeypatch):
+    """%dep add: envlock's edit, then one `uv sync` locks (keeping versions) and installs."""
+    from jupyter_envlock.core import runner
+
+    project = make_uv_project("uv-once", deps=["tinya"])
+    operations.sync(project)
+    ran: list[list[str]] = []
+    real = runner.run_process
+    monkeypatch.setattr(runner, "run_process", lambda tool, argv, *a, **k: ran.append(list(argv)) or real(tool, argv, *a, **k))
+    report = operations.add(project, ["tinyd"])
+    assert [argv[1] for argv in ran] == ["sync"]
+    assert [(c.name, c.kind) for c in report.changes] == [("tinyd", "added")]
+    assert operations.sync(project).sync.noop
+    uv_accepts(envlock_env, project)

@@ -425,13 +425,15 @@ class PoetryManager(Manager):
         progress: Progress,
         extra: str | None = None,
     ) -> ChangeReport:
-        args = ["add", "--lock"]
+        # With sync, Poetry's own `add` installs what it added (as in a terminal); without,
+        # `--lock` only edits and locks.
+        args = ["add", *([] if sync else ["--lock"])]
         if group is not None:
             args += ["--group", group]
         if extra is not None:
             args += [f"--optional={extra}"]
         args += ["--", *(str(r) for r in requirements)]
-        return self._change(lambda: self._run(args, progress), "add", sync, progress)
+        return self._change(lambda on_line: self._run(args, on_line=on_line), "add", sync, progress)
 
     def remove(
         self,
@@ -473,17 +475,18 @@ class PoetryManager(Manager):
             else:
                 others.append(name)
 
-        def action() -> None:
+        def action(on_line: Callable[[str], None]) -> None:
             if in_extras:  # PEP 621 extras: envlock's own editor, then Poetry locks
                 manifest = Manifest.load(self.project.manifest_path)
                 for name, where in in_extras:
                     manifest.remove(name, extra=where)
                 write_bytes_atomic(self.project.manifest_path, manifest.dumps())
             if others:
-                args = ["remove", "--lock", *(["--group", group] if group else []), "--", *others]
-                self._run(args, progress)
+                args = ["remove", *([] if sync else ["--lock"])]
+                args += [*(["--group", group] if group else []), "--", *others]
+                self._run(args, on_line=on_line)
             else:
-                self._run(["lock"], progress)
+                self._run(["lock"], on_line=on_line)
 
         return self._change(action, "remove", sync, progress)
 
@@ -522,28 +525,52 @@ class PoetryManager(Manager):
         return report
 
     def _change(
-        self, action: Callable[[], object], what: str, sync: bool, progress: Progress
+        self,
+        action: Callable[[Callable[[str], None]], object],
+        what: str,
+        sync: bool,
+        progress: Progress,
     ) -> ChangeReport:
-        """Poetry edits pyproject.toml and poetry.lock (`--lock`: nothing installed yet), then
-        the env is synced; any failure puts both files back byte for byte."""
+        """Poetry edits pyproject.toml and poetry.lock (and, with `sync`, installs or removes
+        what changed, as its add/remove do); the env is then checked against the new lock
+        in-process and synced only if it differs. Any failure puts both files back byte for
+        byte (and leaves no record, so the next start syncs the env)."""
         self._tool()  # Poetry missing: say so before anything
         report = self.report()
         old_manifest = self.project.manifest_path.read_bytes()
         old_lock = read_or_none(self.lock_path)
         before = poetry_dependencies(self._pyproject())
+        if sync:
+            self.record.clear()
         progress(ProgressEvent("resolve", f"Poetry {what} (pyproject.toml, {LOCK_NAME})"))
-        self._guarded(action, old_lock, old_manifest)
+        result = EnvReport(Path(), None, noop=False)
+        on_line = _sync_lines(progress, result)
+        self._guarded(lambda: action(on_line), old_lock, old_manifest)
         after = poetry_dependencies(PyProject.read(self.project.manifest_path))
         report.edits = _edits(before, after)
         self._note(report, old_lock, old_manifest)
         if sync:
             try:
-                report.sync = self._sync_env(progress)
+                report.sync = self._settle(result, progress)
             except BaseException:
                 _restore(self.project.manifest_path, old_manifest)
                 _restore(self.lock_path, old_lock)
                 raise
         return report
+
+    def _settle(self, result: EnvReport, progress: Progress) -> EnvReport:
+        """The env after Poetry's add/remove: exactly the lock already (the usual case: it was
+        in sync before), else `poetry sync`."""
+        env = self.env_dir()
+        lock = self._lock()
+        if env is None or lock is None or any(self._drift(lock, env).values()):
+            return self._sync_env(progress)
+        result.path = env
+        result.python_version = pyvenv_version(env)
+        result.noop = not result.installed and not result.removed
+        self.record.write(self._fingerprint(env), env)
+        progress(ProgressEvent("done", "Up to date" if result.noop else "Environment ready"))
+        return result
 
     def _guarded(
         self, action: Callable[[], object], old_lock: bytes | None, old_manifest: bytes | None

@@ -1,7 +1,10 @@
 """uv projects: pyproject.toml + uv.lock, the env uv itself uses, every change made through uv.
 
 The env is the one `uv run` in a terminal uses (`.venv` at the project's or workspace's root, or
-`UV_PROJECT_ENVIRONMENT`), synced as `uv sync --frozen` (exact, default groups). uv runs in the
+`UV_PROJECT_ENVIRONMENT`), synced exactly with the default groups by one `uv sync`, which first
+re-locks a manifest edited by hand (what `uv lock` would, keeping versions; `uv sync --locked`
+refuses instead under on-stale-lock = "error") and otherwise installs the lock as `uv sync
+--frozen` does. uv runs in the
 project folder with the user's own settings, so the project's `[tool.uv]`/`uv.toml` apply as in a
 terminal, and never with `--python` (uv takes the interpreter from `.python-version`; passing
 another one makes the terminal and the kernel recreate each other's env). envlock edits
@@ -23,6 +26,7 @@ import platform
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -161,7 +165,7 @@ class UvManager(Manager):
         files.append(self.lock_root / "uv.toml")
         return files
 
-    def _fingerprint(self) -> dict[str, object]:
+    def _fingerprint(self) -> dict[str, Any]:
         settings = {ENV_VARIABLE: os.environ.get(ENV_VARIABLE), "args": self._sync_args()}
         return self.record.fingerprint(self._files(), self.env_dir, settings)
 
@@ -315,8 +319,10 @@ class UvManager(Manager):
         the project's own configuration, no index settings of envlock's."""
         return run_uv(args, cwd=self.project.root, on_line=on_line, with_indexes=False)
 
-    def _sync_args(self) -> list[str]:
-        args = ["sync", "--frozen"]
+    def _sync_args(self, locked: bool = False) -> list[str]:
+        """`uv sync` as a kernel needs it: the lock made current first (or, `locked`, refused
+        when it is not), then the env exact; a workspace member's as `uv run` does it."""
+        args = ["sync", "--locked"] if locked else ["sync"]
         if self.in_workspace:
             args.append("--inexact")
             name = self.project.pyproject.name if self.project.pyproject else None
@@ -365,32 +371,23 @@ class UvManager(Manager):
         return report
 
     def sync(self, stale: StalePolicy | None, progress: Progress) -> ChangeReport:
+        """`uv sync`: re-locks a hand-edited manifest first (`uv lock`'s work, keeping
+        versions) and makes the env exact, in one uv run; with on-stale-lock = "error" (or
+        `stale="error"`), `uv sync --locked` refuses a stale lock instead."""
         pyproject = self._pyproject()
-        policy = stale or pyproject.settings.on_stale_lock
+        refuse = (stale or pyproject.settings.on_stale_lock) == "error"
+        why = "--locked was given" if stale == "error" else 'on-stale-lock = "error"'
         report = self.report()
         old = read_or_none(self.lock_path)
-        if not self.record.files_match(self._fingerprint()):
-            if policy == "error":
-                self._refuse_stale(old, stale)
-            else:
-                self._lock(["lock"], progress)
-                self._note_lock_changes(report, old)
-                report.relocked = report.lock_changed or old is None
-        report.sync = self._sync_env(progress)
-        return report
-
-    def _refuse_stale(self, old: bytes | None, stale: StalePolicy | None) -> None:
-        """`uv lock --check`: a stale (or missing) lock is refused, as `uv sync --locked` does."""
-        why = "--locked was given" if stale == "error" else 'on-stale-lock = "error"'
-        if old is None:
+        if refuse and old is None:
             raise StaleLockError(
                 f"{self.lock_path} is missing, and locking on sync is refused ({why}). "
                 "Run `uv lock` (or `jupyter envlock lock`) and commit the result."
             )
         try:
-            self._uv(["lock", "--check", "--quiet"])
+            report.sync = self._sync_env(progress, locked=refuse)
         except ToolError as e:
-            if _STALE not in e.details:
+            if not refuse or _STALE not in e.details:
                 raise
             raise StaleLockError(
                 f"{self.lock_path} is out of date for {self.project.manifest_path}, and "
@@ -398,6 +395,9 @@ class UvManager(Manager):
                 "lock`) and commit the result.",
                 e.details,
             ) from None
+        self._note_lock_changes(report, old)
+        report.relocked = report.lock_changed
+        return report
 
     def _lock(self, args: Sequence[str], progress: Progress) -> None:
         progress(ProgressEvent("resolve", f"Locking with uv ({LOCK_NAME})"))
@@ -417,21 +417,29 @@ class UvManager(Manager):
             before.all_versions() if before else {}, after.all_versions() if after else {}
         )
 
-    def _sync_env(self, progress: Progress) -> EnvReport:
+    def _sync_env(self, progress: Progress, locked: bool = False) -> EnvReport:
+        """`uv sync` (locking first when the manifest moved on; `locked`: refusing to) into
+        the project's env; the record of it is written only when no file changed meanwhile
+        but the lock uv itself wrote."""
         refuse_linked_env(
             self.env_dir,
             self.lock_root,
             "Remove the link (uv makes a new .venv), or name the env in UV_PROJECT_ENVIRONMENT.",
         )
-        fingerprint = self._fingerprint()
+        before = self._fingerprint()
         self.record.clear()
         progress(ProgressEvent("install", f"Syncing {self.env_dir} with uv ({LOCK_NAME})"))
         result = EnvReport(self.env_dir, None, noop=False)
         on_line = install_progress(progress, result)
-        self._uv(self._sync_args(), on_line)
+        self._uv(self._sync_args(locked), on_line)
         result.python_version = pyvenv_version(self.env_dir)
         result.noop = not result.installed and not result.removed
-        self.record.write(fingerprint, self.env_dir)
+        after = self._fingerprint()
+        lock = str(self.lock_path)
+        if {k: v for k, v in before["files"].items() if k != lock} == {
+            k: v for k, v in after["files"].items() if k != lock
+        }:
+            self.record.write(after, self.env_dir)
         progress(ProgressEvent("done", "Up to date" if result.noop else "Environment ready"))
         return result
 
@@ -445,10 +453,11 @@ class UvManager(Manager):
             write_bytes_atomic(self.project.manifest_path, manifest.dumps())
             report.manifest_changed = True
         try:
-            self._lock(["lock"], progress)
-            self._note_lock_changes(report, old_lock)
             if sync:
-                report.sync = self._sync_env(progress)
+                report.sync = self._sync_env(progress)  # uv sync: locks, then syncs
+            else:
+                self._lock(["lock"], progress)
+            self._note_lock_changes(report, old_lock)
         except BaseException:
             if report.manifest_changed:
                 write_bytes_atomic(self.project.manifest_path, manifest.raw)
