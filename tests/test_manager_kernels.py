@@ -105,7 +105,7 @@ async def test_uv_project_kernel(jp_fetch, jp_serverapp, jp_root_dir, make_uv_pr
     finally:
         client.stop_channels()
     manifest = tomllib.loads((project / "pyproject.toml").read_text())
-    assert manifest["project"]["dependencies"] == ["tinya<2", "tinyd"]
+    assert manifest["project"]["dependencies"] == ["tinya<2", "tinyd>=1.1.0"]
     assert "ipykernel" not in installed_distributions(env)
     assert not (project / "pylock.toml").exists()
     envlock_env.run_uv("lock", "--check", cwd=project)

@@ -254,3 +254,23 @@ def test_an_add_in_a_synced_env_runs_poetry_once(with_poetry, make_poetry_projec
     assert report.sync is not None and "tinyd==1.1.0" in report.sync.installed
     assert operations.sync(project).sync.noop
     poetry_accepts(with_poetry, project)
+
+
+
+def test_upgrade_and_outdated_of_a_poetry_project(with_poetry, make_poetry_project, local_index):
+    pub, other = "tinypub-poetryup", "tinypub-poetrykept"
+    for name in (pub, other):
+        local_index.add_wheel(name, "1.0.0")
+    project = make_poetry_project("poetry-up", style="pep621", deps=[f"{pub}>=1", f"{other}>=1"],
+                                  package_mode=False, fresh=True)  # fmt: skip
+    operations.sync(project)
+    for name in (pub, other):
+        local_index.add_wheel(name, "1.1.0")
+    found = {e["name"]: (e["locked"], e["latest"]) for e in operations.outdated(project).outdated}
+    assert found[pub] == ("1.0.0", "1.1.0")  # asked from the project's Poetry source
+    report = operations.upgrade(project, [pub])
+    assert [(c.name, c.old, c.new) for c in report.changes] == [(pub, "1.0.0", "1.1.0")]
+    versions = operations.manager(project).locked_versions()
+    assert versions[pub] == "1.1.0" and versions[other] == "1.0.0"
+    assert installed_distributions(report.sync.path)[pub] == "1.1.0"
+    poetry_accepts(with_poetry, project)

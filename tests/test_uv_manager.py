@@ -129,7 +129,8 @@ def test_groups_go_where_uv_puts_them(make_uv_project, envlock_env):
     project = make_uv_project("grouped", deps=["tinya"], dev=["tinyd"])
     operations.add(project, ["tinyb"], group="docs")
     manifest = tomllib.loads((project / "pyproject.toml").read_text())
-    assert manifest["dependency-groups"] == {"dev": ["tinyd>=1.1.0"], "docs": ["tinyb"]}
+    # a bare name is recorded with its locked version as lower bound, as `uv add` does
+    assert manifest["dependency-groups"] == {"dev": ["tinyd>=1.1.0"], "docs": ["tinyb>=1.0.0"]}
     assert "tinyb" not in installed(project / ".venv")  # not a default group: uv sync skips it
     uv_accepts(envlock_env, project)
     operations.remove(project, ["tinyd"])  # found in the one group that has it
@@ -196,7 +197,7 @@ def test_workspace_members_are_projects_sharing_one_env(make_uv_workspace, envlo
 
     operations.add(alpha, ["tinyb"])
     alpha_manifest = tomllib.loads((alpha / "pyproject.toml").read_text())
-    assert "tinyb" in alpha_manifest["project"]["dependencies"]
+    assert "tinyb>=1.0.0" in alpha_manifest["project"]["dependencies"]
     assert "tinyb" in installed(root / ".venv")
     assert not (alpha / "uv.lock").exists()
     envlock_env.run_uv("lock", "--check", cwd=alpha)
@@ -268,7 +269,7 @@ def test_extras_as_uv_has_them(make_uv_project, envlock_env):
     assert deps == {("tinya", None, None): "2.0.0", ("tinyb", None, "plot"): "1.0.0"}
     operations.add(project, ["tinyd"], extra="plot")
     optional = tomllib.loads((project / "pyproject.toml").read_text())["project"]["optional-dependencies"]
-    assert optional == {"plot": ["tinyb>=1.0.0", "tinyd"]}
+    assert optional == {"plot": ["tinyb>=1.0.0", "tinyd>=1.1.0"]}
     assert "tinyd" not in installed(project / ".venv")  # uv sync --frozen: no extras
     uv_accepts(envlock_env, project)
     envlock_env.run_uv("sync", "--locked", "--dry-run", "--extra", "plot", cwd=project)
@@ -282,7 +283,8 @@ def test_extras_as_uv_has_them(make_uv_project, envlock_env):
 
 
 def test_an_add_runs_uv_once(make_uv_project, envlock_env, monkeypatch):
-    """%dep add: envlock's edit, then one `uv sync` locks (keeping versions) and installs."""
+    """%dep add with a version: envlock's edit, then one `uv sync` locks (keeping versions) and
+    installs. A bare name is locked first, to record its bound (`tinyb>=1.0.0`), then synced."""
     from jupyter_envlock.core import runner
 
     project = make_uv_project("uv-once", deps=["tinya"])
@@ -290,8 +292,43 @@ def test_an_add_runs_uv_once(make_uv_project, envlock_env, monkeypatch):
     ran: list[list[str]] = []
     real = runner.run_process
     monkeypatch.setattr(runner, "run_process", lambda tool, argv, *a, **k: ran.append(list(argv)) or real(tool, argv, *a, **k))
-    report = operations.add(project, ["tinyd"])
+    report = operations.add(project, ["tinyd>=1"])
     assert [argv[1] for argv in ran] == ["sync"]
     assert [(c.name, c.kind) for c in report.changes] == [("tinyd", "added")]
+    ran.clear()
+    operations.add(project, ["tinyb"])
+    assert [argv[1] for argv in ran] == ["lock", "sync"]
     assert operations.sync(project).sync.noop
     uv_accepts(envlock_env, project)
+
+
+
+def test_upgrade_outdated_and_tree_of_a_uv_project(make_uv_project, envlock_env, local_index):
+    pub, other = "tinypub-uvup", "tinypub-uvkept"
+    for name in (pub, other):
+        local_index.add_wheel(name, "1.0.0")
+    project = make_uv_project("upgrading", deps=[pub, other])
+    operations.sync(project)
+    for name in (pub, other):
+        local_index.add_wheel(name, "1.1.0")
+    found = {e["name"]: (e["locked"], e["latest"]) for e in operations.outdated(project).outdated}
+    assert found[pub] == ("1.0.0", "1.1.0") and found[other] == ("1.0.0", "1.1.0")
+
+    report = operations.upgrade(project, [pub])
+    assert [(c.name, c.old, c.new) for c in report.changes] == [(pub, "1.0.0", "1.1.0")]
+    assert locked(project)[other] == "1.0.0"  # only the one named moves
+    assert installed(project / ".venv")[pub] == "1.1.0"
+    uv_accepts(envlock_env, project)
+
+    names = {p.name for p in operations.tree(project).packages}
+    assert {pub, other} <= names
+    assert operations.manager(project).locked_versions()[pub] == "1.1.0"
+
+
+def test_a_bare_add_is_bounded_as_uv_add_bounds_it(make_uv_project, envlock_env):
+    project = make_uv_project("bounded", deps=["tinya"])
+    report = operations.add(project, ["tinyd"], sync=False)
+    assert [(e.kind, e.new) for e in report.edits] == [("added", "tinyd>=1.1.0")]
+    manifest = tomllib.loads((project / "pyproject.toml").read_text())
+    assert manifest["project"]["dependencies"] == ["tinya>=2.0.0", "tinyd>=1.1.0"]
+    envlock_env.run_uv("lock", "--check", cwd=project)

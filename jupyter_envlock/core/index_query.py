@@ -28,8 +28,11 @@ def newest_versions(
     work_dir: Path,
     exclude_newer: str | None = None,
     only_binary: bool = False,
+    indexes: Sequence[tuple[str, bool]] = (),
 ) -> dict[str, str]:
     """name -> the newest version each requirement allows on the index, for this machine.
+    `indexes` names the ones to ask as (url, replaces the default index): another tool's
+    sources (Poetry's), which uv would not read from the project.
 
     Raises uv's classified errors: a network failure is never retried from the cache here (an
     answer from yesterday's cache would be taken for today's)."""
@@ -58,6 +61,8 @@ def newest_versions(
             args.append(f"--exclude-newer={exclude_newer}")
         if only_binary:
             args.append("--only-binary=:all:")
+        for url, default in indexes:
+            args.append(f"--default-index={url}" if default else f"--index={url}")
         run_uv(args, cwd=project_root, offline_fallback=False)
         text = out.read_text(encoding="utf-8")
     found: dict[str, str] = {}

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from ..errors import NotADependency
 from ..manifest import Manifest
-from ..pyproject import PyProject
+from ..pyproject import AddBounds, PyProject
 from ..requirements import parse_requirement
 from ..results import Dependency, Edit
 
@@ -63,3 +64,19 @@ def listed_dependencies(
             name = canonicalize_name(req.name)
             out.append(Dependency(name, str(req), group, versions.get(name), extra))
     return out
+
+
+def bound_version(versions: Sequence[str], bounds: AddBounds) -> str | None:
+    """The version a bare requirement's bound is made from: the lowest locked on any platform
+    (each then satisfies it); for "==", only when the lock has one version."""
+    ordered = sorted(versions, key=_version_key)
+    if not ordered or (bounds == "==" and len(ordered) > 1):
+        return None
+    return ordered[0]
+
+
+def _version_key(text: str) -> tuple[int, Version | str]:
+    try:
+        return (0, Version(text))
+    except InvalidVersion:
+        return (1, text)

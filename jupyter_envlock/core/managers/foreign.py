@@ -90,6 +90,7 @@ class ForeignLockManager(PylockManager):
         group: str | None,
         sync: bool,
         progress: Progress,
+        constraints: Sequence[str] = (),
         extra: str | None = None,
     ) -> ChangeReport:
         return self._refuse()
@@ -105,8 +106,15 @@ class ForeignLockManager(PylockManager):
         return self._refuse()
 
     def lock(
-        self, upgrade: bool, upgrade_packages: Sequence[str], progress: Progress
+        self,
+        upgrade: bool,
+        upgrade_packages: Sequence[str],
+        progress: Progress,
+        exclude_newer: str | None = None,
     ) -> ChangeReport:
+        return self._refuse()
+
+    def upgrade(self, names: Sequence[str], all: bool, progress: Progress) -> ChangeReport:
         return self._refuse()
 
 

@@ -33,6 +33,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from .. import index_query
 from ..atomic import is_busy, write_bytes_atomic
 from ..environment import EnvInfo, installed_distributions, pyvenv_version
 from ..errors import LockfileError, ManifestError, NotADependency, StaleLockError, ToolError
@@ -40,7 +41,7 @@ from ..manifest import Manifest
 from ..progress import Progress, ProgressEvent
 from ..project import Project
 from ..pyproject import PyProject, StalePolicy
-from ..requirements import parse_requirement
+from ..requirements import is_bare, parse_requirement
 from ..results import (
     BuildPlan,
     ChangeReport,
@@ -423,8 +424,19 @@ class PoetryManager(Manager):
         group: str | None,
         sync: bool,
         progress: Progress,
+        constraints: Sequence[str] = (),
         extra: str | None = None,
     ) -> ChangeReport:
+        """`poetry add`, which writes Poetry's own constraint for a bare name (`^1.2.0`). A
+        constraint for a bare name is passed as its version range (Poetry records it: it has
+        no way to limit a resolution without)."""
+        limits = {canonicalize_name(Requirement(c).name): Requirement(c) for c in constraints}
+        specs = [
+            f"{r}{limits[canonicalize_name(r.name)].specifier}"
+            if canonicalize_name(r.name) in limits and is_bare(r)
+            else str(r)
+            for r in requirements
+        ]
         # With sync, Poetry's own `add` installs what it added (as in a terminal); without,
         # `--lock` only edits and locks.
         args = ["add", *([] if sync else ["--lock"])]
@@ -432,7 +444,7 @@ class PoetryManager(Manager):
             args += ["--group", group]
         if extra is not None:
             args += [f"--optional={extra}"]
-        args += ["--", *(str(r) for r in requirements)]
+        args += ["--", *specs]
         return self._change(lambda on_line: self._run(args, on_line=on_line), "add", sync, progress)
 
     def remove(
@@ -491,8 +503,17 @@ class PoetryManager(Manager):
         return self._change(action, "remove", sync, progress)
 
     def lock(
-        self, upgrade: bool, upgrade_packages: Sequence[str], progress: Progress
+        self,
+        upgrade: bool,
+        upgrade_packages: Sequence[str],
+        progress: Progress,
+        exclude_newer: str | None = None,
     ) -> ChangeReport:
+        if exclude_newer is not None:
+            raise ManifestError(
+                "Poetry has no exclude-newer date: a Poetry project's lock moves only when you "
+                "lock or update it."
+            )
         names = [canonicalize_name(parse_requirement(n).name) for n in upgrade_packages]
         if upgrade or names:
             args = ["update", "--lock", *(["--", *names] if names else [])]
@@ -503,6 +524,57 @@ class PoetryManager(Manager):
         self._guarded(lambda: self._run(args, progress), old, None)
         self._note(report, old, None)
         return report
+
+    def upgrade(self, names: Sequence[str], all: bool, progress: Progress) -> ChangeReport:
+        """`poetry update [NAME...]`: within the manifest's constraints, installing what moved;
+        the env is then checked against the new lock (and synced when it differs)."""
+        wanted = [] if all else [canonicalize_name(n) for n in names]
+        args = ["update", *(["--", *wanted] if wanted else [])]
+        report = self._change(
+            lambda on_line: self._run(args, on_line=on_line), "update", True, progress
+        )
+        report.relocked = True
+        return report
+
+    def locked_versions(self) -> dict[str, str]:
+        lock = self._lock()
+        return lock.locked_for(self._python_version(self.env_dir())) if lock else {}
+
+    def newest_versions(
+        self,
+        requirements: Sequence[str],
+        exclude_newer: bool = True,
+        only_binary: bool = False,
+    ) -> dict[str, str]:
+        """Asked through uv from the project's Poetry sources (a primary source replaces PyPI,
+        as in Poetry; supplemental ones are added); Poetry has no exclude-newer."""
+        env = self.env_dir()
+        python = EnvInfo(env, None).python if env is not None else Path(sys.executable)
+        if not python.exists():
+            python = Path(sys.executable)
+        return index_query.newest_versions(
+            self.project.root,
+            requirements,
+            python,
+            self._python_version(env),
+            self.project.state_dir,
+            only_binary=only_binary,
+            indexes=self._sources(),
+        )
+
+    def _sources(self) -> list[tuple[str, bool]]:
+        """[[tool.poetry.source]] as (url, replaces the default index)."""
+        sources = self._poetry_table().get("source")
+        out: list[tuple[str, bool]] = []
+        for source in sources if isinstance(sources, list) else []:
+            if not isinstance(source, dict) or not isinstance(source.get("url"), str):
+                continue
+            priority = source.get("priority", "primary")
+            if priority in ("primary", "default"):
+                out.append((str(source["url"]), True))
+            elif priority == "supplemental":
+                out.append((str(source["url"]), False))
+        return out
 
     def sync(self, stale: StalePolicy | None, progress: Progress) -> ChangeReport:
         pyproject = self._pyproject()

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, ClassVar
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
 
 from .. import environment, index_query
 from ..atomic import is_busy, write_bytes_atomic
@@ -54,7 +53,7 @@ from ..results import (
     no_drift,
 )
 from .base import Manager
-from .edits import listed_dependencies, remove_one
+from .edits import bound_version, listed_dependencies, remove_one
 
 if TYPE_CHECKING:
     from packaging.pylock import PackageSdist, PackageWheel
@@ -391,22 +390,7 @@ def _lenient_lock(raw: bytes | None) -> Lock | None:
 
 
 def _bound_version(lock: Lock, name: str, bounds: AddBounds) -> str | None:
-    """The version a bare requirement's bound is made from: the lowest locked for `name` on
-    any platform (each then satisfies it); for "==", only when the lock has one version."""
-    versions = sorted(
-        {p.version for p in lock.packages() if p.name == name and p.version},
-        key=_version_key,
-    )
-    if not versions or (bounds == "==" and len(versions) > 1):
-        return None
-    return versions[0]
-
-
-def _version_key(text: str) -> tuple[int, Version | str]:
-    try:
-        return (0, Version(text))
-    except InvalidVersion:
-        return (1, text)
+    return bound_version([p.version for p in lock.packages() if p.name == name and p.version], bounds)
 
 
 def _drift(lock: Lock, env: EnvInfo, project_name: str, editable: bool) -> DriftDict:

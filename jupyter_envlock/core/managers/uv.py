@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import platform
 import re
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,20 +32,29 @@ from typing import Any
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from .. import index_query
 from ..atomic import is_busy, write_bytes_atomic
-from ..environment import EnvInfo, install_progress, installed_distributions, pyvenv_version
+from ..environment import (
+    EnvInfo,
+    install_progress,
+    installed_distributions,
+    python_in,
+    pyvenv_version,
+)
 from ..errors import LockfileError, ManifestError, StaleLockError, ToolError
 from ..indexes import default_indexes, strip_credentials
-from ..manifest import Manifest
+from ..manifest import Manifest, is_same_requirement
 from ..progress import Progress, ProgressEvent
 from ..project import Project
 from ..pyproject import MANIFEST, PyProject, StalePolicy
-from ..requirements import parse_requirement
+from ..requirements import TypedRequirement, is_bare, parse_requirement, with_bound, written
 from ..results import (
     BuildPlan,
     ChangeReport,
     Dependency,
     DriftDict,
+    Edit,
+    EditKind,
     EnvReport,
     EnvState,
     LockState,
@@ -55,7 +65,7 @@ from ..results import (
 )
 from ..runner import ToolResult, run_uv
 from .base import Manager
-from .edits import listed_dependencies, remove_one
+from .edits import bound_version, listed_dependencies, remove_one
 from .pylock import read_or_none
 from .synced import SyncRecord, refuse_linked_env
 from .uvlock import UvLock, read_uv_lock
@@ -312,9 +322,7 @@ class UvManager(Manager):
 
     # -- changing ------------------------------------------------------------------------------
 
-    def _uv(
-        self, args: Sequence[str], on_line: Callable[[str], None] | None = None
-    ) -> ToolResult:
+    def _uv(self, args: Sequence[str], on_line: Callable[[str], None] | None = None) -> ToolResult:
         """uv as the user's terminal runs it: in the project folder, the user's settings and
         the project's own configuration, no index settings of envlock's."""
         return run_uv(args, cwd=self.project.root, on_line=on_line, with_indexes=False)
@@ -336,12 +344,26 @@ class UvManager(Manager):
         group: str | None,
         sync: bool,
         progress: Progress,
+        constraints: Sequence[str] = (),
         extra: str | None = None,
     ) -> ChangeReport:
+        """As `uv add`: each requirement written as typed; a bare one is locked (within any
+        `constraints`, which are then not recorded) and recorded with its locked version as
+        bound (add-bounds, `>=` by default, as uv does)."""
         manifest = Manifest.load(self.project.manifest_path)
+        limits = {canonicalize_name(Requirement(c).name): Requirement(c) for c in constraints}
         report = self.report()
-        report.edits = [manifest.add(r, group, extra) for r in requirements]
-        return self._edit_lock_sync(manifest, report, sync, progress)
+        report.edits = []
+        bare: list[Edit] = []
+        for req in requirements:
+            limit = limits.get(canonicalize_name(req.name))
+            edit = manifest.add(
+                _within(req, limit) if limit and is_bare(req) else req, group, extra
+            )
+            report.edits.append(edit)
+            if is_bare(req) and edit.kind in ("added", "replaced"):
+                bare.append(Edit(edit.name, edit.kind, edit.old, written(req)))
+        return self._edit_lock_sync(manifest, report, sync, progress, bound=(bare, group, extra))
 
     def remove(
         self,
@@ -357,18 +379,74 @@ class UvManager(Manager):
         return self._edit_lock_sync(manifest, report, sync, progress)
 
     def lock(
-        self, upgrade: bool, upgrade_packages: Sequence[str], progress: Progress
+        self,
+        upgrade: bool,
+        upgrade_packages: Sequence[str],
+        progress: Progress,
+        exclude_newer: str | None = None,
     ) -> ChangeReport:
         report = self.report(relocked=True)
-        args = ["lock"]
-        if upgrade:
-            args.append("--upgrade")
-        for name in upgrade_packages:
-            args.append(f"--upgrade-package={canonicalize_name(parse_requirement(name).name)}")
+        args = ["lock", *_upgrade_args(upgrade, upgrade_packages)]
+        if exclude_newer == "none":
+            raise ManifestError(
+                "A uv project keeps its exclude-newer date in [tool.uv] exclude-newer (and in "
+                "uv.lock): remove it there, then lock again."
+            )
+        if exclude_newer is not None:
+            args.append(f"--exclude-newer={exclude_newer}")
         old = read_or_none(self.lock_path)
         self._lock(args, progress)
         self._note_lock_changes(report, old)
         return report
+
+    def upgrade(self, names: Sequence[str], all: bool, progress: Progress) -> ChangeReport:
+        """`uv sync --upgrade-package NAME` (or `--upgrade`): re-locks moving only those within
+        what the manifest allows, and syncs, in one uv run; the lock is put back on failure."""
+        report = self.report(relocked=True)
+        old = read_or_none(self.lock_path)
+        try:
+            report.sync = self._sync_env(progress, more=_upgrade_args(all, names))
+        except BaseException:
+            _restore(self.lock_path, old)
+            raise
+        self._note_lock_changes(report, old)
+        return report
+
+    def locked_versions(self) -> dict[str, str]:
+        """Every package locked for this machine: all groups and extras (a kernel start
+        installs the default groups only)."""
+        lock = _lenient(self.lock_path)
+        if lock is None:
+            return {}
+        pyproject = self._pyproject()
+        every = lock.select(
+            self._roots(lock), self._python_version(), list(pyproject.groups),
+            _optional_names(pyproject),
+        )  # fmt: skip
+        return {e.name: e.version for e in every if e.version and not e.is_local}
+
+    def newest_versions(
+        self,
+        requirements: Sequence[str],
+        exclude_newer: bool = True,
+        only_binary: bool = False,
+    ) -> dict[str, str]:
+        """Asked through uv in the project folder, so its indexes apply; within the project's
+        `[tool.uv] exclude-newer` date when it has one."""
+        python = python_in(self.env_dir)
+        if not python.exists():
+            python = Path(sys.executable)
+        uv = self._pyproject().data.get("tool", {}).get("uv")
+        as_of = uv.get("exclude-newer") if isinstance(uv, dict) and exclude_newer else None
+        return index_query.newest_versions(
+            self.project.root,
+            requirements,
+            python,
+            self._python_version(),
+            self.project.state_dir,
+            exclude_newer=as_of if isinstance(as_of, str) else None,
+            only_binary=only_binary,
+        )
 
     def sync(self, stale: StalePolicy | None, progress: Progress) -> ChangeReport:
         """`uv sync`: re-locks a hand-edited manifest first (`uv lock`'s work, keeping
@@ -417,7 +495,9 @@ class UvManager(Manager):
             before.all_versions() if before else {}, after.all_versions() if after else {}
         )
 
-    def _sync_env(self, progress: Progress, locked: bool = False) -> EnvReport:
+    def _sync_env(
+        self, progress: Progress, locked: bool = False, more: Sequence[str] = ()
+    ) -> EnvReport:
         """`uv sync` (locking first when the manifest moved on; `locked`: refusing to) into
         the project's env; the record of it is written only when no file changed meanwhile
         but the lock uv itself wrote."""
@@ -431,7 +511,7 @@ class UvManager(Manager):
         progress(ProgressEvent("install", f"Syncing {self.env_dir} with uv ({LOCK_NAME})"))
         result = EnvReport(self.env_dir, None, noop=False)
         on_line = install_progress(progress, result)
-        self._uv(self._sync_args(locked), on_line)
+        self._uv([*self._sync_args(locked), *more], on_line)
         result.python_version = pyvenv_version(self.env_dir)
         result.noop = not result.installed and not result.removed
         after = self._fingerprint()
@@ -444,30 +524,89 @@ class UvManager(Manager):
         return result
 
     def _edit_lock_sync(
-        self, manifest: Manifest, report: ChangeReport, sync: bool, progress: Progress
+        self,
+        manifest: Manifest,
+        report: ChangeReport,
+        sync: bool,
+        progress: Progress,
+        bound: tuple[list[Edit], str | None, str | None] = ([], None, None),
     ) -> ChangeReport:
-        """Write the edited manifest, lock with uv, sync; any failure puts manifest and lock
+        """Write the edited manifest, lock with uv (recording bare requirements with their
+        bound, then locking again, as `uv add` does), sync; any failure puts manifest and lock
         back byte for byte (uv writes no lock when it cannot resolve)."""
         old_lock = read_or_none(self.lock_path)
         if manifest.changed:
             write_bytes_atomic(self.project.manifest_path, manifest.dumps())
-            report.manifest_changed = True
         try:
+            bare, group, extra = bound
+            relock = True
+            if bare:  # lock to learn their versions, record the bounds, lock that manifest
+                self._lock(["lock"], progress)
+                relock = self._record_bounds(manifest, report, bare, group, extra)
+                if relock:
+                    write_bytes_atomic(self.project.manifest_path, manifest.dumps())
             if sync:
                 report.sync = self._sync_env(progress)  # uv sync: locks, then syncs
-            else:
+            elif relock:
                 self._lock(["lock"], progress)
             self._note_lock_changes(report, old_lock)
         except BaseException:
-            if report.manifest_changed:
-                write_bytes_atomic(self.project.manifest_path, manifest.raw)
-            if read_or_none(self.lock_path) != old_lock:
-                if old_lock is None:
-                    self.lock_path.unlink(missing_ok=True)
-                else:
-                    write_bytes_atomic(self.lock_path, old_lock)
+            _restore(self.project.manifest_path, manifest.raw)
+            _restore(self.lock_path, old_lock)
             raise
+        report.manifest_changed = manifest.dumps() != manifest.raw
         return report
+
+    def _record_bounds(
+        self,
+        manifest: Manifest,
+        report: ChangeReport,
+        bare: list[Edit],
+        group: str | None,
+        extra: str | None,
+    ) -> bool:
+        """What was added bare gets its locked version as bound (add-bounds), in place."""
+        bounds = manifest.pyproject.settings.add_bounds
+        lock = _lenient(self.lock_path)
+        changed = False
+        for edit in bare:
+            assert edit.new is not None
+            versions = lock.versions_of(edit.name) if lock else []
+            version = bound_version(versions, bounds)
+            text = with_bound(TypedRequirement(edit.new), version, bounds) if version else None
+            if text is None:
+                continue
+            manifest.add(TypedRequirement(text), group, extra)
+            for i, shown in enumerate(report.edits):
+                if shown.name == edit.name:
+                    same = shown.old is not None and is_same_requirement(shown.old, text)
+                    kind: EditKind = "unchanged" if same else shown.kind
+                    report.edits[i] = Edit(shown.name, kind, shown.old, text)
+            changed = True
+        return changed
+
+
+def _upgrade_args(everything: bool, names: Sequence[str]) -> list[str]:
+    args = ["--upgrade"] if everything else []
+    return args + [
+        f"--upgrade-package={canonicalize_name(parse_requirement(n).name)}" for n in names
+    ]
+
+
+def _within(req: Requirement, limit: Requirement) -> Requirement:
+    """A bare requirement limited to a constraint's versions, for its first lock only."""
+    head, semicolon, marker = written(req).partition(";")
+    text = head.rstrip() + str(limit.specifier) + (f"; {marker.strip()}" if semicolon else "")
+    return TypedRequirement(text)
+
+
+def _restore(path: Path, raw: bytes | None) -> None:
+    if read_or_none(path) == raw:
+        return
+    if raw is None:
+        path.unlink(missing_ok=True)
+    else:
+        write_bytes_atomic(path, raw)
 
 
 def _lenient(path: Path) -> UvLock | None:

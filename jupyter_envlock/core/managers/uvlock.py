@@ -126,6 +126,11 @@ class UvLock:
         local = [e for e in self._by_name.get(canonicalize_name(name), []) if e.is_local]
         return local[0] if local else None
 
+    def versions_of(self, name: str) -> list[str]:
+        """The versions locked for `name` on any platform (forks lock several)."""
+        entries = self._by_name.get(canonicalize_name(name), [])
+        return sorted({e.version for e in entries if e.version and not e.is_local})
+
     def all_versions(self) -> dict[str, str]:
         """name -> its locked version(s) on any platform (forks list several), the local
         packages left out: what a change report compares."""
