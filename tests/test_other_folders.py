@@ -54,7 +54,7 @@ def test_first_add_in_a_requirements_folder_makes_the_project(make_requirements_
     (folder / "notebooks").mkdir()
     report = operations.add(folder / "notebooks", ["tinyd"])  # from a folder inside it
     assert report.project.root == folder
-    assert manifest(folder)["project"]["dependencies"] == ["tinya<2", "tinyd"]
+    assert manifest(folder)["project"]["dependencies"] == ["tinya<2", "tinyd>=1.1.0"]
     assert installed_distributions(report.sync.path).items() >= {"tinya": "1.1.0", "tinyd": "1.1.0"}.items()
 
 
@@ -188,8 +188,8 @@ def test_commands_act_on_the_project_they_are_run_in(tmp_path, make_project, env
     assert outcome.text.splitlines()[0] == f"Project outer ({outer}), managed by envlock (pylock.toml)"
     outcome = execute(["add", "--project", str(inner), "--no-sync", "-q", "tinyb"])
     assert f"Project inner ({inner})" in outcome.text
-    assert "tinyb" in manifest(inner)["project"]["dependencies"]
-    assert manifest(outer)["project"]["dependencies"] == ["tinya", "tinyb"]
+    assert "tinyb>=1.0.0" in manifest(inner)["project"]["dependencies"]
+    assert manifest(outer)["project"]["dependencies"] == ["tinya", "tinyb>=1.0.0"]
 
 
 def test_kernels_install_at_a_repository_root_names_the_projects_below(tmp_path, make_project, envlock_env):
