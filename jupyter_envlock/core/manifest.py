@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import re
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import tomlkit
 import tomlkit.exceptions
@@ -78,14 +78,19 @@ class Manifest:
 
     # -- editing ---------------------------------------------------------------------------
 
+    def _project(self, create: bool) -> Any:
+        """The [project] table (made when `create`), or None."""
+        project = self.doc.get("project")
+        if project is None and create:
+            self.doc["project"] = tomlkit.table()
+            project = self.doc["project"]
+        return project
+
     def _array(self, group: str | None, create: bool) -> Array | None:
         if group is None:
-            project = self.doc.get("project")
+            project = self._project(create)
             if project is None:
-                if not create:
-                    return None
-                self.doc["project"] = tomlkit.table()
-                project = self.doc["project"]
+                return None
             dynamic = project.get("dynamic") or []
             if "dependencies" in [str(d) for d in dynamic]:
                 raise ManifestError(
@@ -112,12 +117,9 @@ class Manifest:
 
     def _extra_array(self, extra: str, create: bool) -> Array | None:
         """`[project.optional-dependencies]` EXTRA (an extra: installed only when asked for)."""
-        project = self.doc.get("project")
+        project = self._project(create)
         if project is None:
-            if not create:
-                return None
-            self.doc["project"] = tomlkit.table()
-            project = self.doc["project"]
+            return None
         extras = project.get("optional-dependencies")
         if extras is None:
             if not create:

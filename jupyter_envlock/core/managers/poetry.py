@@ -637,6 +637,10 @@ class PoetryManager(Manager):
         lock = self._lock()
         if env is None or lock is None or any(self._drift(lock, env).values()):
             return self._sync_env(progress)
+        return self._finish(result, env, progress)
+
+    def _finish(self, result: EnvReport, env: Path, progress: Progress) -> EnvReport:
+        """The env as Poetry left it, in sync with the lock: reported and recorded."""
         result.path = env
         result.python_version = pyvenv_version(env)
         result.noop = not result.installed and not result.removed
@@ -698,12 +702,7 @@ class PoetryManager(Manager):
         env = self.env_dir()
         if env is None:
             env = self._ask_env()
-        result.path = env
-        result.python_version = pyvenv_version(env)
-        result.noop = not result.installed and not result.removed
-        self.record.write(self._fingerprint(env), env)
-        progress(ProgressEvent("done", "Up to date" if result.noop else "Environment ready"))
-        return result
+        return self._finish(result, env, progress)
 
     def _ask_env(self) -> Path:
         """`poetry env info --path`, when the env cannot be told from the files alone."""
