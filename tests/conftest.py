@@ -43,6 +43,15 @@ REPO = Path(__file__).resolve().parents[1]
 KERNEL_PYTHON_MINORS = (10, 11, 12, 13)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """No test ever reads or writes the user's own trust store: until a fixture points
+    JUPYTER_ENVLOCK_DATA_DIR at the test's folder (``envlock_env``, the sandbox), it points at a
+    throwaway folder of this session."""
+    import tempfile
+
+    os.environ["JUPYTER_ENVLOCK_DATA_DIR"] = tempfile.mkdtemp(prefix="envlock-test-data-")
+
+
 # --------------------------------------------------------------------------- caches
 
 

@@ -34,7 +34,8 @@ def offline_settings(
     envlock_cache: Path,
     pythons: Mapping[str, Path] | None = None,
 ) -> dict[str, str]:
-    """uv and pip see only the local index; envs go to `envlock_cache`."""
+    """uv and pip see only the local index; envs go to `envlock_cache`, and the trust store
+    (core/trust.py) to a folder beside it: a test never reads or writes the user's own."""
     settings = {
         "PIP_CONFIG_FILE": os.devnull,
         "UV_CACHE_DIR": str(uv_cache_dir),
@@ -42,6 +43,7 @@ def offline_settings(
         "UV_PYTHON_DOWNLOADS": "never",
         "UV_NO_PROGRESS": "1",
         "JUPYTER_ENVLOCK_CACHE_DIR": str(envlock_cache),
+        "JUPYTER_ENVLOCK_DATA_DIR": str(envlock_cache.with_name(envlock_cache.name + "-data")),
     }
     version = pyenv_version(pythons or {})
     if version:
