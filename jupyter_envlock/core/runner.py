@@ -1,4 +1,12 @@
-"""The one place that runs uv: argument lists only (never a shell), errors classified once."""
+"""The one place that runs uv: argument lists only (never a shell), errors classified once.
+
+uv reads settings from the folder it runs in and every folder above it (`[tool.uv]` and
+`[tool.uv.pip]` in a pyproject.toml, a `uv.toml`): run in a cloned repository, those would choose
+where `uv pip sync` installs (`target`, `prefix`) and what it removes. So uv runs in a folder of
+envlock's own (`neutral_dir()`), and every path it is given is absolute; the project's indexes
+are passed explicitly (core/indexes.py). `--no-config` would do the first half too, but it also
+drops the user's own `~/.config/uv/uv.toml`, which must keep applying.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +14,17 @@ import os
 import re
 import subprocess
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
 from .errors import BuildFailed, EnvlockError, ResolutionError, ToolError
-from .indexes import redact, uv_index_args
+from .indexes import redact, with_indexes
+from .project import cache_dir
 
 MIN_UV = Version("0.9.0")
 
@@ -38,6 +48,7 @@ _NETWORK_MARKERS = (
     "operation timed out",
     "Network connectivity is disabled",
 )
+_DISK_FULL_MARKERS = ("No space left on device", "os error 28", "Disk quota exceeded")
 
 
 @dataclass(frozen=True)
@@ -80,9 +91,18 @@ def _uv_version(path: str) -> Version:
         raise ToolError(f"Cannot read uv's version from {out!r}.") from e
 
 
-def uv_environment() -> dict[str, str]:
-    """uv's environment: never download a Python behind the user's back (we choose one ourselves)."""
-    env = dict(os.environ)
+def neutral_dir() -> Path:
+    """The folder uv runs in: envlock's own, holding no pyproject.toml or uv.toml, so uv finds
+    no project settings (above it lie only the user's cache and home folders)."""
+    folder = cache_dir() / "work"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+def uv_environment(project_indexes: Sequence[Mapping[str, Any]] = ()) -> dict[str, str]:
+    """uv's environment: never download a Python behind the user's back (we choose one
+    ourselves); the user's index settings, then the project's."""
+    env = with_indexes(os.environ, project_indexes)
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
     # pylock.toml is what we read and write on purpose: uv's "experimental" warning would
     # otherwise open every error shown to users.
@@ -97,23 +117,25 @@ def uv_environment() -> dict[str, str]:
 
 def run_uv(
     args: Sequence[str],
-    cwd: Path,
+    cwd: Path | None = None,
     on_line: Callable[[str], None] | None = None,
-    with_indexes: bool = True,
+    project_indexes: Sequence[Mapping[str, Any]] = (),
     offline_fallback: bool = True,
 ) -> UvResult:
-    """Run `uv ARGS`; when no index can be reached, try once more from uv's cache (--offline),
-    so a warm cache keeps working on a train (unless `offline_fallback` is off: a question about
-    what the index has now). Failures raise a classified error."""
+    """Run `uv ARGS`, in `neutral_dir()` unless a `cwd` is given (a uv *project* command, which
+    is meant to read that project's settings); when no index can be reached, try once more from
+    uv's cache (--offline), so a warm cache keeps working on a train (unless `offline_fallback`
+    is off: a question about what the index has now). Failures raise a classified error."""
+    where = cwd if cwd is not None else neutral_dir()
     try:
-        return _run_uv_once(args, cwd, on_line, with_indexes)
+        return _run_uv_once(args, where, on_line, project_indexes)
     except ToolError as e:
         if not offline_fallback or not is_network_error(e) or "--offline" in args:
             raise
         if on_line:
             on_line("Index unreachable; trying uv's cache (offline)")
         try:
-            return _run_uv_once([*args, "--offline"], cwd, on_line, with_indexes)
+            return _run_uv_once([*args, "--offline"], where, on_line, project_indexes)
         except EnvlockError:
             raise e from None
 
@@ -122,14 +144,14 @@ def _run_uv_once(
     args: Sequence[str],
     cwd: Path,
     on_line: Callable[[str], None] | None,
-    with_indexes: bool,
+    project_indexes: Sequence[Mapping[str, Any]],
 ) -> UvResult:
-    argv = [uv_bin(), *args, *(uv_index_args() if with_indexes else [])]
+    argv = [uv_bin(), *args]
     try:
         proc = subprocess.Popen(
             argv,
             cwd=cwd,
-            env=uv_environment(),
+            env=uv_environment(project_indexes),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -167,6 +189,8 @@ _PINNED = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)$")
 def classify_failure(what: Sequence[str], stderr: str) -> Exception:
     details = _clean(stderr)
     label = " ".join(what)
+    if any(m in stderr for m in _DISK_FULL_MARKERS):
+        return ToolError(f"The disk is full: uv {label} ran out of space.", details)
     build = _BUILD_FAILED.search(details)
     if build:
         return build_failure(build.group(1), details)
