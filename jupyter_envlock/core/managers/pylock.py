@@ -11,7 +11,8 @@ import hashlib
 import platform
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -20,7 +21,14 @@ from packaging.version import InvalidVersion, Version
 from .. import environment, index_query
 from ..atomic import is_busy, write_bytes_atomic
 from ..environment import EnvInfo
-from ..errors import LockfileError, ManifestError, NotADependency, StaleLockError
+from ..errors import (
+    FileSystemError,
+    LockfileError,
+    ManifestError,
+    NotADependency,
+    StaleLockError,
+    os_error_message,
+)
 from ..indexes import default_indexes, strip_credentials
 from ..lockfile import (
     KERNEL_REQUIREMENTS,
@@ -214,13 +222,15 @@ class PylockManager(Manager):
     def build_plan(self) -> BuildPlan:
         pyproject = self._pyproject()
         lock = _lenient_lock(read_or_none(self.lock_path))
+        configured = [strip_credentials(str(i["url"])) for i in pyproject.uv_indexes]
+        configured += default_indexes()
         if lock is None:
-            indexes = [strip_credentials(str(i["url"])) for i in pyproject.uv_indexes]
-            return BuildPlan(None, indexes + default_indexes(), [], pyproject.has_build_system)
+            return BuildPlan(None, configured, [], pyproject.has_build_system)
         here = lock.versions(marker_environment(self._python_version(pyproject)))
         entries = [p for p in lock.data.get("packages") or [] if isinstance(p, dict)]
         mine = [p for p in entries if canonicalize_name(str(p.get("name", ""))) in here]
-        indexes = sorted({strip_credentials(str(p["index"])) for p in mine if p.get("index")})
+        origins = {origin for p in mine for origin in _origins(p, configured)}
+        indexes = sorted(origins, key=lambda o: ("://" not in o, o))  # URLs first
         built: list[str] = sorted(
             canonicalize_name(str(p.get("name")))
             for p in mine
@@ -350,6 +360,49 @@ class PylockManager(Manager):
         return report
 
 
+def _origins(package: dict[str, Any], indexes: Sequence[str]) -> set[str]:
+    """Where a lock entry's files come from, for people deciding whether to trust it: its
+    `index`, else the configured index its file URLs lie below, else their host; files inside
+    the repository and folders or git checkouts say so."""
+    if package.get("index"):
+        return {strip_credentials(str(package["index"]))}
+    files = [f for f in package.get("wheels") or [] if isinstance(f, dict)]
+    files += [package[k] for k in ("sdist", "archive") if isinstance(package.get(k), dict)]
+    out: set[str] = set()
+    for file in files:
+        url = file.get("url")
+        if not isinstance(url, str):
+            if file.get("path"):
+                out.add("files in the project folder")
+            continue
+        url = strip_credentials(url)
+        below = [i for i in indexes if url.startswith(i.rstrip("/") + "/")]
+        if below:
+            out.add(below[0])
+        else:
+            parts = urlsplit(url)
+            out.add(f"{parts.scheme}://{parts.netloc}")
+    vcs = package.get("vcs")
+    if isinstance(vcs, dict) and isinstance(vcs.get("url"), str):
+        out.add(strip_credentials(vcs["url"]))
+    if package.get("directory"):
+        out.add("a folder the lock names")
+    return out
+
+
+def _source_builds_allowed(pyproject: PyProject) -> frozenset[str]:
+    """What the manifest itself asks to build from source: the packages it names in
+    `[tool.envlock] allow-source-builds`, and those it requires from a URL (a git repository,
+    an archive): a lock made elsewhere cannot add to these."""
+    direct = {
+        canonicalize_name(req.name)
+        for items in pyproject.requirements().values()
+        for req in map(parse_requirement, items)
+        if req.url
+    }
+    return pyproject.settings.allow_source_builds | direct
+
+
 def _lenient_lock(raw: bytes | None) -> Lock | None:
     """A lock to show versions from, valid or not."""
     if raw is None:
@@ -421,6 +474,7 @@ class _Session:
 
     def __init__(self, manager: PylockManager, progress: Progress) -> None:
         self.project = manager.project
+        self.allow_removals = manager.allow_removals
         self.progress = progress
         path = self.project.manifest_path
         self.manifest_existed = path.exists()
@@ -450,7 +504,6 @@ class _Session:
             )
         )
         new = compile_lock(
-            self.project.root,
             self.manifest.pyproject,
             interp,
             self.old_lock_bytes if self.old_lock is not None else None,  # broken: no preferences
@@ -490,12 +543,25 @@ class _Session:
         where = marker_environment(python_version)
         old = self.old_lock.versions(where) if self.old_lock is not None else {}
         report.changes = diff_versions(old, new_lock.versions(where))
-        if new_lock.raw != self.old_lock_bytes:
-            write_bytes_atomic(self.project.lock_path, new_lock.raw)
-            report.lock_changed = True
-        if self.manifest.changed or not self.manifest_existed:
-            write_bytes_atomic(self.project.manifest_path, self.manifest.dumps())
-            report.manifest_changed = True
+        try:
+            if new_lock.raw != self.old_lock_bytes:
+                write_bytes_atomic(self.project.lock_path, new_lock.raw)
+                report.lock_changed = True
+            if self.manifest.changed or not self.manifest_existed:
+                write_bytes_atomic(self.project.manifest_path, self.manifest.dumps())
+                report.manifest_changed = True
+        except OSError as e:
+            try:
+                self.rollback(report)
+            except OSError:
+                pass  # the lock's manifest hash then says it is stale: the next command re-locks
+            why = (
+                f"{LOCKFILE} is out of date for pyproject.toml and has to be re-locked, but the "
+                "new lock cannot be written"
+                if report.relocked and not report.edits
+                else "pyproject.toml and its lock cannot be written"
+            )
+            raise FileSystemError(f"{os_error_message(e)} {why}; nothing was changed.") from e
 
     def rollback(self, report: ChangeReport) -> None:
         """Put back what `write` changed, and only that (other files keep their mtimes)."""
@@ -511,14 +577,15 @@ class _Session:
                 write_bytes_atomic(self.project.lock_path, self.old_lock_bytes)
 
     def sync_env(self, env: EnvInfo, interp: Interpreter, lock: Lock) -> EnvReport:
-        result = environment.sync(
-            self.project,
-            env,
-            interp,
-            lock.sha256,
-            self.manifest.pyproject.has_build_system,
-            self.progress,
+        pyproject = self.manifest.pyproject
+        request = environment.SyncRequest(
+            lock_sha256=lock.sha256,
+            editable=pyproject.has_build_system,
+            allow_source_builds=_source_builds_allowed(pyproject),
+            locked_names=[p.name for p in lock.packages()],
+            allow_removals=self.allow_removals,
         )
+        result = environment.sync(self.project, env, interp, request, self.progress)
         self.progress(
             ProgressEvent("done", "Environment ready" if not result.noop else "Up to date")
         )
