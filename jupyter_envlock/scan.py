@@ -100,7 +100,10 @@ class ProjectScanner:
         """Walk the root once."""
         projects = []
         kernels: dict[str, ScannedProject] = {}
-        for project in discover_projects(self.root, self.depth, self.ignored):
+        def refused(folder: Path, why: str) -> None:
+            self._warn_once(f"jupyter_envlock: {folder} is left out: {why}")
+
+        for project in discover_projects(self.root, self.depth, self.ignored, refused):
             relative = project.root.relative_to(self.root).as_posix()
             entry = self._manifests.scanned(project, relative)
             projects.append(entry)
