@@ -14,8 +14,10 @@ The interfaces these tests use are the ones phase B implements (see /work/notes/
 - ``jupyter envlock trust [--project DIR] [--revoke] [--json]``;
 - ``status --json`` has ``"trust": {"trusted", "source", "plan": {packages, indexes,
   source_builds, editable}}``;
-- an untrusted kernel start from the server: HTTP 403, message with "not trusted", the plan and
-  ``jupyter envlock trust --project ...``;
+- an untrusted kernel start from the server: refused before anything runs, with a message
+  holding "not trusted", the plan and ``jupyter envlock trust --project ...``: HTTP 403 from
+  ``POST /api/kernels``; ``POST /api/sessions`` answers 500 (jupyter_server's sessions handler
+  turns every failed kernel start into a 500 carrying the error's text, whatever its status);
 - REST: ``status.trust`` in ``GET project``; ``POST project/trust``; 403 ``UntrustedProject`` for
   ``POST project/(add|remove|sync|lock)`` on an untrusted project;
 - ``EnvlockApp.trust_all_projects = True`` trusts everything below the root.
@@ -29,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -54,6 +57,10 @@ from jupyter_envlock.core.trust import TrustStore
 pytestmark = pytest.mark.slow
 
 TRUST_HINT = "jupyter envlock trust --project"
+# What POST /api/sessions answers for a refused kernel start: jupyter_server's sessions handler
+# catches every exception of the start and raises HTTPError(500, str(error)); POST /api/kernels
+# passes the provisioner's 403 through (test_direct_kernel_start_is_refused_too).
+SESSION_REFUSED = 500
 
 
 # --------------------------------------------------------------------------- helpers
@@ -172,6 +179,9 @@ def server(sandbox: Sandbox, jp_serverapp: Any) -> Any:
     folder), started after the sandbox so that it sees the sandbox's environment."""
     assert Path(jp_serverapp.root_dir) == sandbox.root_dir
     assert jp_serverapp.extension_manager.extension_apps.get("jupyter_envlock")
+    # pytest-jupyter wrote its echo kernel spec into the sandbox's data dir when the server
+    # came up (after the sandbox's baseline): from here on it is a sentinel like the others.
+    sandbox.baseline = sandbox.snapshot()
     return jp_serverapp
 
 
@@ -179,6 +189,10 @@ def build(sb: Sandbox, name: str) -> Path:
     """A hostile repository from the catalogue under the server root; the first project of a
     pair."""
     result = hostile.SIMPLE_BUILDERS[name](sb.root_dir / name, sb)
+    # A builder that locks (a hostile lock is a current one plus its entry) filled the sandbox's
+    # uv cache: empty it again, so that `uv_ran` says whether envlock ran uv afterwards.
+    shutil.rmtree(sb.uv_cache)
+    sb.uv_cache.mkdir()
     return result[0] if isinstance(result, tuple) else result
 
 
@@ -203,7 +217,7 @@ async def test_untrusted_kernel_start_is_refused_and_touches_nothing(
     refresh(server)
     before = sandbox.snapshot(sandbox.root_dir)
     code, body = await start_session(jp_fetch, f"{name}/analysis.ipynb", kernel_name_of(project))
-    assert code == 403, body
+    assert code == SESSION_REFUSED, body
     message = body.get("message", "")
     assert "not trusted" in message, message
     assert TRUST_HINT in message, message
@@ -221,10 +235,10 @@ async def test_untrusted_kernel_start_says_what_building_would_do(
     project = build(sandbox, "lock-sdist")
     refresh(server)
     code, body = await start_session(jp_fetch, "lock-sdist/analysis.ipynb", kernel_name_of(project))
-    assert code == 403, body
+    assert code == SESSION_REFUSED, body
     message = body["message"]
     assert "sdist-helper" in message, message  # built from source
-    assert re.search(r"\b1 package", message), message
+    assert re.search(rf"\b{machine_packages(project)} packages\b", message), message
     assert f"{TRUST_HINT} {project}" in message or f"{TRUST_HINT} lock-sdist" in message, message
     sandbox.assert_safe()
 
@@ -236,7 +250,7 @@ async def test_untrusted_kernel_start_names_the_index_and_the_editable_install(
     refresh(server)
     code, body = await start_session(jp_fetch, "in-tree-backend/analysis.ipynb",
                                      kernel_name_of(project))  # fmt: skip
-    assert code == 403, body
+    assert code == SESSION_REFUSED, body
     assert "editable" in body["message"], body["message"]
     assert os.environ["UV_DEFAULT_INDEX"] in body["message"], body["message"]
     sandbox.assert_safe()
@@ -252,6 +266,8 @@ async def test_direct_kernel_start_is_refused_too(
                               body=json.dumps({"name": kernel_name_of(project)}),
                               request_timeout=120)  # fmt: skip
     assert response.code == 403, response.body
+    assert "not trusted" in json.loads(response.body)["message"]
+    assert server.kernel_manager.list_kernel_ids() == []
     sandbox.assert_safe()
 
 
@@ -362,18 +378,22 @@ def test_trust_through_a_symlink_trusts_the_real_folder(sandbox: Sandbox) -> Non
 @pytest.mark.parametrize(
     "name, plan",
     [
-        ("lock-sdist", {"packages": 1, "source_builds": ["sdist-helper"], "editable": False}),
-        ("lock-directory", {"packages": 1, "source_builds": ["dir-helper"], "editable": False}),
-        ("lock-vcs", {"packages": 1, "source_builds": ["vcs-helper"], "editable": False}),
-        ("lock-pth-wheel", {"packages": 1, "source_builds": [], "editable": False}),
+        ("lock-sdist", {"source_builds": ["sdist-helper"], "editable": False}),
+        ("lock-directory", {"source_builds": ["dir-helper"], "editable": False}),
+        ("lock-vcs", {"source_builds": ["vcs-helper"], "editable": False}),
+        ("lock-pth-wheel", {"source_builds": [], "editable": False}),
         ("uv-pip-target", {"packages": None, "source_builds": [], "editable": False}),
     ],
 )
 def test_status_plan_of_hostile_locks(sandbox: Sandbox, name: str, plan: dict) -> None:
+    """A hostile lock is a current one (the kernel's ipykernel and its dependencies) plus the
+    entry it wants installed: the plan counts them all and names what builds from source."""
     project = build(sandbox, name)
     code, status = envlock_json("status", "--project", str(project))
     assert code == 0
     got = status["trust"]["plan"]
+    if (project / "pylock.toml").exists():
+        plan = {**plan, "packages": machine_packages(project)}
     assert {k: got[k] for k in plan} == plan
     sandbox.assert_safe()
 
@@ -438,7 +458,7 @@ async def test_trust_over_rest_then_the_kernel_starts(
     hostile.write_manifest(sandbox.root_dir / "colleague", "colleague")
     refresh(server)
     code, body = await start_session(jp_fetch, "colleague/analysis.ipynb", "envlock-colleague")
-    assert code == 403, body
+    assert code == SESSION_REFUSED, body
     code, body = await call(jp_fetch, "POST", ("project", "trust"), {"path": "colleague"})
     assert code == 200, body
     code, body = await call(jp_fetch, "GET", ("project",), params={"path": "colleague"})
@@ -648,11 +668,22 @@ def test_server_python_ignores_modules_in_the_project_folder(sandbox: Sandbox) -
     proc = envlock("kernels", "install", "--project", str(project), "--json")
     assert proc.returncode == 0, proc.stderr
     spec = json.loads((sandbox.kernels_dir / "envlock-shadowing" / "kernel.json").read_text())
-    # A connection file the kernel cannot write: it stops right after starting, which is all
-    # this test needs (the server's Python has imported everything by then).
-    argv = [a.replace("{connection_file}", str(sandbox.base / "no" / "such" / "conn.json"))
-            for a in spec["argv"]]  # fmt: skip
-    subprocess.run(argv, cwd=project, capture_output=True, text=True, timeout=300)
+    # Run the spec's argv where the tool would (the notebook's folder) until the kernel has
+    # written its connection file: by then the server's Python has imported everything, synced
+    # and become the kernel (os.execve). Then stop it.
+    connection = sandbox.base / "runtime" / "shadowing-conn.json"
+    argv = [a.replace("{connection_file}", str(connection)) for a in spec["argv"]]
+    proc = subprocess.Popen(argv, cwd=project, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while not connection.exists() and proc.poll() is None:
+            assert time.monotonic() < deadline, "the kernel did not start"
+            time.sleep(0.2)
+        assert connection.exists(), f"the kernel exited with {proc.returncode} before starting"
+    finally:
+        proc.kill()
+        proc.wait()
     sandbox.assert_safe()
 
 
@@ -887,6 +918,6 @@ def test_server_stops_on_sigterm_after_a_kernel_start_failed(
         TrustStore(sandbox.envlock_data / "trust.json").trust(good)
     server = server_process(*options)
     assert server.start_session("good", "envlock-good") == 201
-    assert server.start_session("broken", "envlock-broken") == (500 if why == "sync-fails" else 403)
+    assert server.start_session("broken", "envlock-broken") == 500  # SESSION_REFUSED for both
     assert server.stops_on(signal.SIGTERM, within=30), (tmp_path / "server.log").read_text()[-3000:]
     assert server.proc.returncode == 0
