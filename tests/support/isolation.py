@@ -58,3 +58,12 @@ def isolate(mp: pytest.MonkeyPatch, settings: Mapping[str, str]) -> None:
             mp.delenv(key)
     for key, value in settings.items():
         mp.setenv(key, value)
+
+
+def trust_project(path: Path) -> None:
+    """What the user does once for a project of their own (`jupyter envlock trust`), in the
+    store JUPYTER_ENVLOCK_DATA_DIR names (a test's own, never the user's): kernel starts from
+    the server and the panel's actions then work on it."""
+    from jupyter_envlock.core.trust import TrustStore
+
+    TrustStore().trust(path)

@@ -61,7 +61,7 @@ from panel_helpers import (  # noqa: E402
     write_project,
 )
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
-from support.isolation import isolate, offline_settings  # noqa: E402
+from support.isolation import isolate, offline_settings, trust_project  # noqa: E402
 
 REPO = HERE.parents[1]
 ARTIFACTS = Path(os.environ.get("ENVLOCK_TEST_ARTIFACTS") or REPO / "test-artifacts")
@@ -411,10 +411,12 @@ def offline_env(
 
 
 @pytest.fixture(scope="module")
-def panel_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The story's server root: the ``sales`` project, no lock and no env yet (``write_project``)."""
+def panel_root(offline_env: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The story's server root: the ``sales`` project, no lock and no env yet (``write_project``),
+    trusted as the user's own projects are (in the story's trust store, ``offline_env``'s)."""
     root = tmp_path_factory.mktemp("lab-root")
     write_project(root)
+    trust_project(root / PROJECT)
     return root
 
 
