@@ -33,12 +33,9 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -48,6 +45,7 @@ from kernel_support import execute, start_session
 from packaging.markers import Marker, default_environment
 from support import hostile
 from support.sandbox import VICTIM_PACKAGE, Sandbox
+from support.server_process import ServerProcess
 from test_security import call
 from traitlets.config import Config
 
@@ -833,68 +831,12 @@ async def test_discovery_and_rest_agree_on_symlinked_manifests(
 # =========================================================================== faults (item 8)
 
 
-class ServerProcess:
-    """`jupyter server` as a process of its own in the sandbox, so that signals reach it."""
-
-    def __init__(self, root: Path, log: Path, *options: str) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.log = log.open("w")
-        jupyter = Path(sys.executable).with_name("jupyter")
-        self.proc = subprocess.Popen(
-            [str(jupyter), "server", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
-             "--IdentityProvider.token=secret", "--allow-root", f"--ServerApp.root_dir={root}",
-             *options],
-            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                self.request("GET", "/api/status")
-                return
-            except OSError:
-                assert self.proc.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, "the server did not come up"
-                time.sleep(0.2)
-
-    def request(self, method: str, path: str, body: Any = None) -> tuple[int, dict]:
-        req = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}{path}", method=method,
-            data=json.dumps(body).encode() if body is not None else None,
-            headers={"Authorization": "token secret"},
-        )  # fmt: skip
-        try:
-            with urllib.request.urlopen(req, timeout=180) as resp:
-                return resp.status, json.loads(resp.read() or b"{}")
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read() or b"{}")
-
-    def start_session(self, rel: str, kernel_name: str) -> int:
-        model = {"path": f"{rel}/x.ipynb", "type": "notebook", "kernel": {"name": kernel_name}}
-        return self.request("POST", "/api/sessions", model)[0]
-
-    def stops_on(self, sig: signal.Signals, within: float) -> bool:
-        self.proc.send_signal(sig)
-        try:
-            self.proc.wait(timeout=within)
-            return True
-        except subprocess.TimeoutExpired:
-            return False
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
-
-
 @pytest.fixture
 def server_process(sandbox: Sandbox, tmp_path: Path):
     made: list[ServerProcess] = []
 
-    def start(*options: str) -> ServerProcess:
-        made.append(ServerProcess(sandbox.root_dir, tmp_path / "server.log", *options))
+    def start(*options: str, **how: Any) -> ServerProcess:
+        made.append(ServerProcess(sandbox.root_dir, tmp_path / "server.log", *options, **how))
         return made[-1]
 
     yield start
@@ -902,12 +844,23 @@ def server_process(sandbox: Sandbox, tmp_path: Path):
         server.close()
 
 
-@pytest.mark.parametrize("why", ["sync-fails", "untrusted"])
-def test_server_stops_on_sigterm_after_a_kernel_start_failed(
-    sandbox: Sandbox, server_process: Callable[..., ServerProcess], tmp_path: Path, why: str
+STOPS = [
+    ("server", "sigterm", "sync-fails"),
+    ("server", "sigterm", "untrusted"),
+    ("server", "ctrl-c", "untrusted"),
+    ("lab", "sigterm", "untrusted"),
+    ("lab", "ctrl-c", "sync-fails"),
+]
+
+
+@pytest.mark.parametrize("app, how, why", STOPS, ids=["-".join(s) for s in STOPS])
+def test_server_stops_after_a_kernel_start_failed(
+    sandbox: Sandbox, server_process: Callable[..., ServerProcess], app: str, how: str, why: str
 ) -> None:
-    """Item 8: one kernel running, another's start failed in pre_launch; SIGTERM must stop the
-    server (today it answers "Kernel does not exist" during shutdown and keeps running)."""
+    """Item 8: one kernel running, another's start failed (uv could not resolve) or was refused
+    (not trusted) in pre_launch; `jupyter server` / `jupyter lab` must stop on SIGTERM and on
+    Ctrl-C pressed twice in its terminal (before the fix it answered "Kernel does not exist"
+    during shutdown and kept running)."""
     good = hostile.write_manifest(sandbox.root_dir / "good", "good")
     deps = ("no-such-package-anywhere",) if why == "sync-fails" else ("tinya",)
     hostile.write_manifest(sandbox.root_dir / "broken", "broken", deps)
@@ -916,8 +869,14 @@ def test_server_stops_on_sigterm_after_a_kernel_start_failed(
         options = ("--EnvlockApp.trust_all_projects=True",)
     else:
         TrustStore(sandbox.envlock_data / "trust.json").trust(good)
-    server = server_process(*options)
-    assert server.start_session("good", "envlock-good") == 201
-    assert server.start_session("broken", "envlock-broken") == 500  # SESSION_REFUSED for both
-    assert server.stops_on(signal.SIGTERM, within=30), (tmp_path / "server.log").read_text()[-3000:]
-    assert server.proc.returncode == 0
+    server = server_process(*options, app=app, tty=how == "ctrl-c")
+    assert server.start_session("good", "envlock-good")[0] == 201
+    code, body = server.start_session("broken", "envlock-broken")
+    assert code == SESSION_REFUSED, body
+    assert ("not trusted" in body["message"]) == (why == "untrusted"), body
+    if how == "sigterm":
+        stopped = server.stops_on(signal.SIGTERM, within=30)
+    else:  # Ctrl-C, then Ctrl-C again instead of answering "Shut down this Jupyter server?"
+        stopped = server.stops_on(signal.SIGINT, within=30, times=2)
+    assert stopped, server.log_tail()
+    assert server.proc.returncode == 0, server.log_tail()
