@@ -650,6 +650,70 @@ def test_sync_of_a_repository_lock_refuses_source_builds(
     sandbox.assert_safe()
 
 
+def test_the_manifest_can_allow_a_source_build_by_name(sandbox: Sandbox) -> None:
+    """The way to ask: [tool.envlock] allow-source-builds names the package; the refusal's
+    message says so. Then the sdist builds (its backend runs: the canary says it did) and
+    nothing outside the env changes."""
+    project = build(sandbox, "lock-sdist")
+    proc = envlock("sync", "--project", str(project))
+    assert_clean_failure(proc, 'allow-source-builds = ["sdist-helper"]')
+    manifest = project / "pyproject.toml"
+    text = manifest.read_text()
+    # allowing another package's build allows not this one (uv gets --only-binary for the rest)
+    manifest.write_text(text + '\n[tool.envlock]\nallow-source-builds = ["tinya"]\n')
+    assert_clean_failure(envlock("sync", "--project", str(project)), "sdist-helper")
+    sandbox.assert_safe()
+    manifest.write_text(text + '\n[tool.envlock]\nallow-source-builds = ["sdist-helper"]\n')
+    lock = project / "pylock.toml"  # the setting is not part of the manifest hash: still current
+    assert envlock_json("status", "--project", str(project))[1]["lock"] == "in-sync"
+    proc = envlock("sync", "--project", str(project))
+    assert proc.returncode == 0, proc.stderr
+    assert [c.label for c in sandbox.canaries()] == ["backend-sdist-helper"] * len(
+        sandbox.canaries()
+    ) and sandbox.canaries(), "the allowed sdist was not built"
+    assert "sdist-helper" in installed_distributions(
+        Path(envlock_json("status", "--project", str(project))[1]["env_path"])
+    )
+    assert lock.exists()
+    sandbox.assert_untouched()
+
+
+def test_removals_from_an_env_envlock_did_not_create_need_a_yes(sandbox: Sandbox) -> None:
+    """The user's own .venv in the project, with a package the lock does not list: sync names
+    it and stops; with --allow-removals it syncs exactly. An env envlock made needs no yes."""
+    project = hostile.locked_project(sandbox.root_dir / "own-venv", "own-venv", ("tinya",))
+    venv = project / ".venv"
+    subprocess.run([sandbox.uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
+                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run([sandbox.uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
+                    "tinyd"], check=True, capture_output=True)  # fmt: skip
+    proc = envlock("sync", "--project", str(project))
+    assert_clean_failure(proc, "tinyd 1.1.0", "--allow-removals")
+    assert "tinyd" in installed_distributions(venv)
+    proc = envlock("sync", "--project", str(project), "--allow-removals")
+    assert proc.returncode == 0, proc.stderr
+    installed = installed_distributions(venv)
+    assert "tinyd" not in installed and "tinya" in installed
+    assert envlock_json("status", "--project", str(project))[1]["state"] == "in-sync"
+    sandbox.assert_safe()
+
+
+def test_trust_is_shown_by_status_and_trust_answers_one_document(sandbox: Sandbox) -> None:
+    project = build(sandbox, "uv-pip-target")
+    proc = envlock("status", "--project", str(project))
+    assert re.search(r"^Trust: +not trusted", proc.stdout, re.MULTILINE), proc.stdout
+    code, doc = envlock_json("trust", "--project", str(project))
+    assert code == 0
+    assert doc == {"project": str(project.resolve()), "trust": {**doc["trust"], "trusted": True,
+                                                                "source": "user"}}  # fmt: skip
+    proc = envlock("trust", "--project", str(project))
+    assert proc.returncode == 0 and "Trusted" in proc.stdout, proc.stdout
+    assert "Building its environment would" in proc.stdout
+    proc = envlock("status", "--project", str(project))
+    assert re.search(r"^Trust: +trusted \(you trusted it\)", proc.stdout, re.MULTILINE)
+    sandbox.assert_safe()
+
+
 def test_git_file_requirement_is_refused_like_file(sandbox: Sandbox) -> None:
     project = build(sandbox, "git-file-requirement")
     for args in (["lock"], ["sync"], ["add", "--no-sync", "other @ git+file:///tmp/other"]):

@@ -51,7 +51,11 @@ OWNER = ".envlock-owner.json"  # in the env: the project it was made for (only e
 OWNED = "envs.json"  # in the project's state folder: the envs envlock created for it (grants)
 _CHANGE_LINE = re.compile(r"^\s*([+-])\s+([A-Za-z0-9._-]+)==(\S+)")
 _COUNT_LINE = re.compile(r"^(Resolved|Prepared|Installed|Uninstalled|Audited)\s+(\d+)\s+package")
-_NO_BUILD = re.compile(r"Package `([^`]+)` can't be installed because it is marked as `--(?:no-build|only-binary)`")
+# uv's refusal of a source build (it wraps long lines)
+_NO_BUILD = re.compile(
+    r"Package `([^`]+)` can't be\s+installed\s+because\s+it\s+is\s+marked\s+as\s+"
+    r"`--(?:no-build|only-binary)`"
+)
 
 Ownership = Literal["own", "foreign"]
 

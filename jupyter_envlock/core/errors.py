@@ -118,11 +118,13 @@ class FileSystemError(ToolError):
     a path too long): said in those words, with the path."""
 
 
-def os_error_message(error: OSError, doing: str = "") -> str:
-    """An OSError as one sentence whose first words say what went wrong."""
+def os_error_message(error: OSError, doing: str = "", path: object = None) -> str:
+    """An OSError as one sentence whose first words say what went wrong (about `path`, when
+    given: the file meant, not a temporary file beside it)."""
     import errno
 
-    where = f" ({error.filename})" if error.filename else ""
+    shown = path if path is not None else error.filename
+    where = f" ({shown})" if shown else ""
     what = f" while {doing}" if doing else ""
     if error.errno == errno.ENOSPC:
         return f"The disk is full: no space left on the device{what}{where}."

@@ -543,12 +543,14 @@ class _Session:
         where = marker_environment(python_version)
         old = self.old_lock.versions(where) if self.old_lock is not None else {}
         report.changes = diff_versions(old, new_lock.versions(where))
+        target = self.project.lock_path
         try:
             if new_lock.raw != self.old_lock_bytes:
-                write_bytes_atomic(self.project.lock_path, new_lock.raw)
+                write_bytes_atomic(target, new_lock.raw)
                 report.lock_changed = True
             if self.manifest.changed or not self.manifest_existed:
-                write_bytes_atomic(self.project.manifest_path, self.manifest.dumps())
+                target = self.project.manifest_path
+                write_bytes_atomic(target, self.manifest.dumps())
                 report.manifest_changed = True
         except OSError as e:
             try:
@@ -561,7 +563,7 @@ class _Session:
                 if report.relocked and not report.edits
                 else "pyproject.toml and its lock cannot be written"
             )
-            raise FileSystemError(f"{os_error_message(e)} {why}; nothing was changed.") from e
+            raise FileSystemError(f"{os_error_message(e, path=target)} {why}; nothing was changed.") from e
 
     def rollback(self, report: ChangeReport) -> None:
         """Put back what `write` changed, and only that (other files keep their mtimes)."""
