@@ -4,7 +4,8 @@ or envlock_env's settings), listens on 127.0.0.1 with a token, and is killed at 
 
 ``tty=True`` gives it a pseudo-terminal as stdin, as in a terminal (jupyter_server asks "Shut down
 this Jupyter server?" on Ctrl-C only then); ``prefix`` runs it under another command (for example
-``unshare`` with a read-only bind mount, see ``private_mounts``).
+``unshare`` with a read-only bind mount, see ``private_mounts``); ``command`` replaces
+``jupyter APP`` (another Python's ``python -m jupyter_server``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class ServerProcess:
         log: Path,
         *options: str,
         app: str = "server",
-        jupyter: Path | None = None,
+        command: Sequence[str] | None = None,
         env: dict[str, str] | None = None,
         tty: bool = False,
         prefix: Sequence[str] = (),
@@ -48,8 +49,8 @@ class ServerProcess:
         stdin: int = subprocess.DEVNULL
         if tty:
             self._tty, stdin = os.openpty()
-        exe = jupyter or Path(sys.executable).with_name("jupyter")
-        argv = [str(exe), app, "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
+        start = command or [str(Path(sys.executable).with_name("jupyter")), app]
+        argv = [*start, "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
                 f"--IdentityProvider.token={TOKEN}", "--allow-root",
                 f"--ServerApp.root_dir={root}", *options]  # fmt: skip
         self.proc = subprocess.Popen(
