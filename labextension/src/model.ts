@@ -24,6 +24,7 @@ import {
   lockProject,
   removeDependencies,
   syncProject,
+  trustProject,
   upgradePackages
 } from './api';
 import {
@@ -477,6 +478,50 @@ export class EnvlockModel {
     }
   }
 
+  /**
+   * The trust card's button: trust the project, then build its env with the
+   * usual progress by starting the notebook's kernel (whose automatic start
+   * was refused), or restarting it; with no notebook of this project open, by
+   * a sync.
+   */
+  async trustAndBuild(): Promise<boolean> {
+    const project = this._project;
+    if (this._busy !== null || !project) {
+      return false;
+    }
+    this._busy = 'Trusting and building';
+    this._error = null;
+    this._lastReport = null;
+    this._buildFailed = false;
+    this._emit();
+    let ok = false;
+    try {
+      await trustProject(project.path);
+      const context = this._notebook?.sessionContext;
+      const name = project.kernel_name;
+      if (context && name && this._notebookKernelName() === name) {
+        if (context.session?.kernel) {
+          await context.restartKernel();
+        } else {
+          await context.changeKernel({ name });
+        }
+      } else {
+        this._lastReport = await syncProject(project.path);
+      }
+      ok = true;
+    } catch (error) {
+      this._error = errorMessage(error);
+    } finally {
+      this._busy = null;
+      if (ok) {
+        this._settle();
+      }
+      this._emit();
+    }
+    await this.refresh();
+    return ok;
+  }
+
   /** Restart the current notebook's kernel (the restart prompt's button). */
   async restartKernel(): Promise<void> {
     const context = this._notebook?.sessionContext;
@@ -540,6 +585,12 @@ export class EnvlockModel {
       case 'error':
         this._build = null;
         this._settleAfter = null;
+        if (event.phase === 'trust') {
+          // refused before anything ran: the trust card says why and offers the fix
+          this._emit();
+          void this.refresh();
+          break;
+        }
         this._buildFailed = true;
         this._error = event.message || 'The environment build failed.';
         this._emit();

@@ -10,7 +10,11 @@ import type { ProjectState } from './api';
  * `building`, never as drift.
  */
 export type DisplayState =
-  Exclude<ProjectState, 'busy'> | 'building' | 'error' | 'unknown';
+  | Exclude<ProjectState, 'busy'>
+  | 'building'
+  | 'error'
+  | 'untrusted'
+  | 'unknown';
 
 /** The badge's tooltip for each state. */
 export const STATE_TEXT: Record<DisplayState, string> = {
@@ -22,6 +26,8 @@ export const STATE_TEXT: Record<DisplayState, string> = {
   'no-env': 'The environment has not been built yet.',
   building: 'Working on the environment…',
   error: 'Something went wrong: see the message below.',
+  untrusted:
+    'Not trusted yet: envlock has built nothing and run nothing from this project.',
   unknown: 'Loading…'
 };
 
@@ -29,6 +35,8 @@ export const STATE_TEXT: Record<DisplayState, string> = {
 export interface IStatusFacts {
   state: ProjectState;
   busy?: boolean;
+  /** `trusted: false`: kernel starts and the panel's actions are refused until it is. */
+  trust?: { trusted: boolean } | null;
 }
 
 /** The project's entry of the project list (`GET projects`), if any. */
@@ -58,7 +66,10 @@ export function isServerBusy(
   return status?.busy === true || (status?.state ?? summary?.state) === 'busy';
 }
 
-/** The state the badge shows: working first, then failure, then the server's. */
+/**
+ * The state the badge shows: working first, then failure, then a project not
+ * trusted yet (nothing else about it matters until it is), then the server's.
+ */
 export function displayState(facts: IStateFacts): DisplayState {
   const { working, failed, status, summary } = facts;
   const state = status?.state ?? summary?.state ?? 'unknown';
@@ -67,6 +78,9 @@ export function displayState(facts: IStateFacts): DisplayState {
   }
   if (failed) {
     return 'error';
+  }
+  if (status?.trust?.trusted === false) {
+    return 'untrusted';
   }
   return state;
 }

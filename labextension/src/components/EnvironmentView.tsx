@@ -3,6 +3,7 @@ import React from 'react';
 
 import { groupNames } from '../dependencies';
 import { EnvlockModel } from '../model';
+import { needsTrust } from '../trust';
 import { ActionReport } from './ActionReport';
 import { AddDependencyForm } from './AddDependencyForm';
 import { DependencyList } from './DependencyList';
@@ -17,6 +18,7 @@ import { ProjectFacts } from './ProjectFacts';
 import { ProjectPicker } from './ProjectPicker';
 import { RestartKernelPrompt } from './RestartKernelPrompt';
 import { StatusWarnings } from './StatusWarnings';
+import { TrustCard } from './TrustCard';
 
 /**
  * The Environment panel's content: the current notebook's project (where it
@@ -37,6 +39,9 @@ export function EnvironmentView({
   const state = model.state;
   const deps = details?.dependencies ?? [];
   const outside = model.outsideWarning;
+  // Until the project is trusted the server refuses every action that builds.
+  const untrusted = needsTrust(details?.status.trust);
+  const locked = busy || untrusted;
 
   return (
     <div
@@ -96,7 +101,11 @@ export function EnvironmentView({
         <RestartKernelPrompt model={model} prompt={model.restartPrompt} />
       )}
 
-      {project && state !== 'building' && (
+      {project && details && untrusted && (
+        <TrustCard model={model} status={details.status} disabled={busy} />
+      )}
+
+      {project && state !== 'building' && !untrusted && (
         <FixPrompt model={model} disabled={busy} />
       )}
 
@@ -106,11 +115,11 @@ export function EnvironmentView({
 
       {project && (
         <>
-          <ProjectActions model={model} disabled={busy} />
+          <ProjectActions model={model} disabled={locked} />
 
           <AddDependencyForm
             model={model}
-            disabled={busy}
+            disabled={locked}
             groups={groupNames(deps)}
           />
 
@@ -118,10 +127,10 @@ export function EnvironmentView({
             <>
               <DependencyList
                 deps={deps}
-                disabled={busy}
+                disabled={locked}
                 onRemove={dep => void model.remove(dep)}
               />
-              <OutdatedCheck model={model} disabled={busy} />
+              <OutdatedCheck model={model} disabled={locked} />
               <PackageTree model={model} />
             </>
           ) : (
