@@ -485,41 +485,20 @@ export class EnvlockModel {
    * a sync.
    */
   async trustAndBuild(): Promise<boolean> {
-    const project = this._project;
-    if (this._busy !== null || !project) {
-      return false;
-    }
-    this._busy = 'Trusting and building';
-    this._error = null;
-    this._lastReport = null;
-    this._buildFailed = false;
-    this._emit();
-    let ok = false;
-    try {
-      await trustProject(project.path);
+    return this._run('Trusting and building', async path => {
+      await trustProject(path);
       const context = this._notebook?.sessionContext;
-      const name = project.kernel_name;
-      if (context && name && this._notebookKernelName() === name) {
-        if (context.session?.kernel) {
-          await context.restartKernel();
-        } else {
-          await context.changeKernel({ name });
-        }
+      const name = this._project?.kernel_name;
+      if (!context || !name || this._notebookKernelName() !== name) {
+        return syncProject(path);
+      }
+      if (context.session?.kernel) {
+        await context.restartKernel();
       } else {
-        this._lastReport = await syncProject(project.path);
+        await context.changeKernel({ name });
       }
-      ok = true;
-    } catch (error) {
-      this._error = errorMessage(error);
-    } finally {
-      this._busy = null;
-      if (ok) {
-        this._settle();
-      }
-      this._emit();
-    }
-    await this.refresh();
-    return ok;
+      return null; // the kernel start built it: its progress and outcome came as events
+    });
   }
 
   /** Restart the current notebook's kernel (the restart prompt's button). */
@@ -599,9 +578,11 @@ export class EnvlockModel {
     }
   }
 
+  /** One action on the current project: busy while it runs, its report (none when it
+   * reported through build events), the restart prompt it calls for, then a fresh status. */
   private async _run(
     label: string,
-    action: (path: string) => Promise<IChangeReport>,
+    action: (path: string) => Promise<IChangeReport | null>,
     isRemove = false,
     projectPath: string | null = null
   ): Promise<boolean> {
@@ -631,7 +612,7 @@ export class EnvlockModel {
       this._buildFailed = false;
       const needsRestart =
         isRemove ||
-        (report.changes ?? []).some(change => RESTART_KINDS.has(change.kind));
+        (report?.changes ?? []).some(change => RESTART_KINDS.has(change.kind));
       if (needsRestart) {
         this._restart = {
           reason: isRemove
