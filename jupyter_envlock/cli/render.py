@@ -161,14 +161,12 @@ def trust_line(trust: TrustDict) -> str:
 
 def trust_decision(project: str, trust: TrustDict, revoked: bool) -> str:
     """What `jupyter envlock trust` says: the decision, and what building will do."""
-    plan = trust["plan"]
-    describe = BuildPlan(
-        plan["packages"], plan["indexes"], plan["source_builds"], plan["editable"]
-    ).describe()
     if revoked:
-        state = trust_line(trust)
-        return f"{project}: {state}." if trust["source"] else f"No longer trusted: {project}."
-    return f"Trusted {project}. {describe}"
+        return (
+            f"No longer trusted: {project}. Kernel starts from the server and the panel will not "
+            "build or run it."
+        )
+    return f"Trusted {project}. {BuildPlan(**trust['plan']).describe()}"
 
 
 def dependencies(deps: Sequence[DependencyDict]) -> Rendered:
