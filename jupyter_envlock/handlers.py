@@ -312,7 +312,7 @@ class ProjectHandler(EnvlockHandler):
 
 class ReportHandler(EnvlockHandler):
     """`GET project/(tree|outdated)?path=REL`: a report on one project (tree reads files only;
-    outdated asks the project's indexes and changes nothing)."""
+    outdated asks the project's indexes and changes nothing, for a trusted project only)."""
 
     @web.authenticated
     @authorized
@@ -321,6 +321,10 @@ class ReportHandler(EnvlockHandler):
         if rel is None:
             raise BadRequest("The 'path' query argument is required.")
         project = await self.off_loop(self.project_at, rel)
+        if report == "outdated":
+            # asks the indexes about the packages the repository names (uv may build an sdist
+            # to read its metadata): like an action, only for a trusted project
+            await self.off_loop(operations.require_trust, project, self.trust_policy)
         result = await self.off_loop(REPORTS[report], project)
         self.finish(json.dumps(result.to_dict()))
 

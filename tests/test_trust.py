@@ -309,6 +309,7 @@ ACTIONS = [
     ("remove", {"names": ["tinya"]}),
     ("sync", {}),
     ("lock", {}),
+    ("upgrade", {"all": True}),
 ]
 
 
@@ -326,6 +327,22 @@ async def test_panel_actions_on_an_untrusted_project_are_403(
     assert TRUST_HINT in body["error"]["message"]
     sandbox.assert_safe(before, sandbox.root_dir)
     assert not uv_ran(sandbox)
+
+
+async def test_outdated_of_an_untrusted_project_asks_no_index(
+    sandbox: Sandbox, server: Any, jp_fetch: Callable[..., Any]
+) -> None:
+    """GET project/outdated runs uv on the packages the repository names (an sdist may be built
+    to read its metadata): refused like an action until trusted; GET project/tree reads files
+    only and answers."""
+    build(sandbox, "lock-sdist")
+    code, body = await call(jp_fetch, "GET", ("project", "outdated"), params={"path": "lock-sdist"})
+    assert code == 403, body
+    assert body["error"]["type"] == "UntrustedProject", body
+    code, body = await call(jp_fetch, "GET", ("project", "tree"), params={"path": "lock-sdist"})
+    assert code == 200, body
+    assert not uv_ran(sandbox)
+    sandbox.assert_safe()
 
 
 async def test_kernel_specs_list_no_dot_names_and_keep_the_users_python3(

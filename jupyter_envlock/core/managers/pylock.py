@@ -264,17 +264,15 @@ class PylockManager(Manager):
         only_binary: bool = False,
     ) -> dict[str, str]:
         pyproject = self._pyproject()
-        env = self._env(pyproject)
-        if env is not None and env.exists and env.python_version:
-            python, version = env.python, env.python_version
-        else:
-            interp = choose(pyproject.requires_python, pyproject.settings.python)
-            python, version = interp.path, str(interp.version)
+        # a base interpreter runs uv's query, never the env's own (it may be a repository's);
+        # the env's Python version still decides which versions fit
+        interp = choose(pyproject.requires_python, pyproject.settings.python)
+        python, version = interp.path, self._python_version(pyproject)
         as_of = None
         if exclude_newer:
             as_of = exclude_newer_date(pyproject, _lenient_lock(read_or_none(self.lock_path)))
         return index_query.newest_versions(
-            self.project.root,
+            pyproject.uv_indexes,
             requirements,
             python,
             version,
