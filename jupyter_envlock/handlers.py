@@ -280,7 +280,7 @@ def _project_entry(scanned: ScannedProject) -> dict[str, Any]:
         entry.update(state="error", message=scanned.error)
         return entry
     try:
-        entry["state"] = operations.status(scanned.root).state
+        entry["state"] = operations.state(scanned.root)
     except EnvlockError as e:
         entry.update(state="error", message=e.message)
     except Exception as e:  # one bad project must not hide the others

@@ -71,6 +71,16 @@ def server_of(provisioner: Any) -> Any:
     return None
 
 
+def _server_kernel(kernel_manager: Any) -> bool:
+    """A kernel manager of jupyter_server's, even if its server cannot be found from it: the
+    check then applies with the user's store alone (it fails closed, never open)."""
+    try:
+        from jupyter_server.services.kernels.kernelmanager import ServerKernelManager
+    except ImportError:
+        return False
+    return isinstance(kernel_manager, ServerKernelManager)
+
+
 def server_trust_policy(serverapp: Any) -> TrustPolicy:
     """The trust rule of a server: the user's store, plus EnvlockApp.trust_all_projects."""
     apps = serverapp.extension_manager.extension_apps.get("jupyter_envlock") or set()
@@ -219,9 +229,9 @@ class EnvlockProvisioner(LocalProvisioner):
         """A start from a Jupyter server needs a trusted project (a few small reads, off the
         event loop); a headless client's start is the user's own command."""
         serverapp = server_of(self)
-        if serverapp is None or not self.project_path:
+        if not self.project_path or (serverapp is None and not _server_kernel(self.parent)):
             return
-        policy = server_trust_policy(serverapp)
+        policy = server_trust_policy(serverapp) if serverapp is not None else TrustPolicy()
         try:
             await asyncio.to_thread(operations.require_trust, self.project_path, policy)
         except UntrustedProject as e:

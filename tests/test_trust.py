@@ -329,6 +329,31 @@ async def test_panel_actions_on_an_untrusted_project_are_403(
     assert not uv_ran(sandbox)
 
 
+@pytest.mark.parametrize("manager", ["server-kernel-manager", "headless-kernel-manager"])
+async def test_the_gate_fails_closed_when_no_server_is_found(sandbox: Sandbox, manager: str) -> None:
+    """The provisioner finds its server through its kernel manager's parents. A kernel manager
+    of jupyter_server's whose server cannot be found (a change upstream) still gets the check,
+    with the user's store; a headless client's (nbclient, papermill) is the user's command."""
+    from jupyter_client.kernelspec import KernelSpec
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_server.services.kernels.kernelmanager import ServerKernelManager
+
+    from jupyter_envlock.provisioner import EnvlockProvisioner, KernelStartError
+
+    project = hostile.write_manifest(sandbox.root_dir / "lost", "lost")
+    kernel_manager = ServerKernelManager() if manager == "server-kernel-manager" else AsyncKernelManager()
+    spec = KernelSpec(name="envlock-lost", argv=["python"], display_name="lost", language="python")
+    provisioner = EnvlockProvisioner(kernel_id="k1", kernel_spec=spec, parent=kernel_manager,
+                                     project_path=str(project))  # fmt: skip
+    if manager == "server-kernel-manager":
+        with pytest.raises(KernelStartError) as refused:
+            await provisioner.require_trust()
+        assert refused.value.status_code == 403 and "not trusted" in str(refused.value)
+    else:
+        await provisioner.require_trust()
+    sandbox.assert_safe()
+
+
 async def test_outdated_of_an_untrusted_project_asks_no_index(
     sandbox: Sandbox, server: Any, jp_fetch: Callable[..., Any]
 ) -> None:

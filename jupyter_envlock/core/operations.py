@@ -41,7 +41,15 @@ from .progress import Progress, ProgressEvent, no_progress
 from .project import Project, ProjectRef, find_project
 from .pyproject import StalePolicy, check_exclude_newer
 from .requirements import normalize_group, parse_requirement
-from .results import ChangeReport, Dependency, Outdated, OutdatedEntryDict, Status, TrustState
+from .results import (
+    ChangeReport,
+    Dependency,
+    Outdated,
+    OutdatedEntryDict,
+    ProjectState,
+    Status,
+    TrustState,
+)
 from .tree import Tree, build_tree
 from .trust import TrustPolicy, TrustSource, TrustStore, TrustStoreError
 from .widgets import (
@@ -291,6 +299,12 @@ def status(path: ProjectRef, policy: TrustPolicy | None = None) -> Status:
         found.warnings = widget_warnings(installed, server_frontend_version())
     found.trust = _trust_state(owner, policy or TrustPolicy())
     return found
+
+
+@_os_errors_as_messages
+def state(path: ProjectRef) -> ProjectState:
+    """The combined state alone, for the project list: no trust, plan or warnings to compute."""
+    return manager(path).status().state
 
 
 @_os_errors_as_messages
