@@ -720,6 +720,29 @@ def test_the_manifest_can_allow_a_source_build_by_name(sandbox: Sandbox) -> None
     sandbox.assert_untouched()
 
 
+def test_a_package_the_user_adds_may_build_here_and_the_note_says_what_a_lock_needs(
+    sandbox: Sandbox, local_index: Any
+) -> None:
+    """`add NAME` of a package with only an sdist builds it (the user named it, as `pip install
+    NAME` would) and says that a sync from the lock builds it only if the manifest allows it;
+    the env rebuilt from the lock (another machine) is then refused until it does."""
+    from support.index import publish_wheels
+
+    name = "tinysdist-user-added"
+    publish_wheels(local_index.root, [hostile.build_sdist(sandbox.base / "dist", sandbox, name)])
+    project = hostile.write_manifest(sandbox.root_dir / "mine", "mine")
+    proc = envlock("add", "--project", str(project), name)
+    assert proc.returncode == 0, proc.stderr
+    assert f'allow-source-builds = ["{name}"]' in proc.stdout, proc.stdout
+    assert {c.label for c in sandbox.canaries()} == {f"backend-{name}"}
+    env = Path(envlock_json("status", "--project", str(project))[1]["env_path"])
+    assert name in installed_distributions(env)
+    shutil.rmtree(env)  # as on a colleague's machine: only the lock and the manifest
+    sandbox.clear_canaries()
+    assert_clean_failure(envlock("sync", "--project", str(project)), f'allow-source-builds = ["{name}"]')
+    sandbox.assert_safe()
+
+
 def test_removals_from_an_env_envlock_did_not_create_need_a_yes(sandbox: Sandbox) -> None:
     """The user's own .venv in the project, with a package the lock does not list: sync names
     it and stops; with --allow-removals it syncs exactly. An env envlock made needs no yes."""

@@ -231,11 +231,7 @@ class PylockManager(Manager):
         mine = [p for p in entries if canonicalize_name(str(p.get("name", ""))) in here]
         origins = {origin for p in mine for origin in _origins(p, configured)}
         indexes = sorted(origins, key=lambda o: ("://" not in o, o))  # URLs first
-        built: list[str] = sorted(
-            canonicalize_name(str(p.get("name")))
-            for p in mine
-            if p.get("directory") or p.get("vcs") or (p.get("sdist") and not p.get("wheels"))
-        )
+        built = sorted(_source_only(lock, self._python_version(pyproject)))
         return BuildPlan(len(here), indexes, built, pyproject.has_build_system)
 
     def export_requirements(self) -> str:
@@ -292,6 +288,7 @@ class PylockManager(Manager):
         constraints: Sequence[str] = (),
     ) -> ChangeReport:
         session = _Session(self, progress)
+        session.asked = {canonicalize_name(r.name) for r in requirements}
         report = self.report()
         report.edits = [session.manifest.add(r, group) for r in requirements]
         bare = [
@@ -327,6 +324,7 @@ class PylockManager(Manager):
 
     def upgrade(self, names: Sequence[str], all: bool, progress: Progress) -> ChangeReport:
         session = _Session(self, progress)
+        session.asked = {canonicalize_name(n) for n in names}
         return session.edit_lock_sync(
             self.report(relocked=True), True, upgrade=all, upgrade_packages=names
         )
@@ -356,6 +354,19 @@ class PylockManager(Manager):
         report = self.report()
         report.sync = session.sync_env(env, interp, lock)
         return report
+
+
+def _source_only(lock: Lock, python_version: str) -> set[str]:
+    """The lock's packages for this machine that only a source build installs (an sdist and no
+    wheel, a folder, a git checkout)."""
+    here = lock.versions(marker_environment(python_version))
+    return {
+        canonicalize_name(str(p.get("name")))
+        for p in lock.data.get("packages") or []
+        if isinstance(p, dict)
+        and canonicalize_name(str(p.get("name", ""))) in here
+        and (p.get("directory") or p.get("vcs") or (p.get("sdist") and not p.get("wheels")))
+    }
 
 
 def _origins(package: dict[str, Any], indexes: Sequence[str]) -> set[str]:
@@ -481,6 +492,9 @@ class _Session:
         )
         self.old_lock_bytes = read_or_none(self.project.lock_path)
         self.old_lock = _valid_lock_or_none(self.old_lock_bytes, self.project.lock_path)
+        # Packages the user names in this command (add, upgrade): they may build from source in
+        # it, as `pip install NAME` would; a lock read later builds only what the manifest allows.
+        self.asked: set[str] = set()
 
     def plan_env(self) -> tuple[EnvInfo, Interpreter]:
         pyproject = self.manifest.pyproject
@@ -581,7 +595,7 @@ class _Session:
         request = environment.SyncRequest(
             lock_sha256=lock.sha256,
             editable=pyproject.has_build_system,
-            allow_source_builds=_source_builds_allowed(pyproject),
+            allow_source_builds=_source_builds_allowed(pyproject) | self.asked,
             locked_names=[p.name for p in lock.packages()],
             allow_removals=self.allow_removals,
         )
@@ -612,4 +626,24 @@ class _Session:
             except BaseException:
                 self.rollback(report)
                 raise
+            report.notes += self.built_here_only(new_lock, str(interp.version))
         return report
+
+    def built_here_only(self, lock: Lock, python_version: str) -> list[str]:
+        """What this command built from source because the user named it, and a later sync from
+        the lock would refuse (another machine, an env rebuilt): said once, with the fix."""
+        allowed = _source_builds_allowed(self.manifest.pyproject)
+        names = sorted(
+            name
+            for name in self.asked - allowed
+            if name in _source_only(lock, python_version)
+        )
+        if not names:
+            return []
+        listed = ", ".join(f'"{n}"' for n in names)
+        return [
+            f"{', '.join(names)} has no wheel for this machine and was built from source. A sync "
+            "from the lock elsewhere (another machine, a rebuilt environment, a kernel start) "
+            f"builds it only if pyproject.toml allows it: allow-source-builds = [{listed}] "
+            "under [tool.envlock]."
+        ]
