@@ -402,6 +402,6 @@ def require_trust(path: ProjectRef, policy: TrustPolicy) -> None:
         f"Project {project.name} ({project.root}) is not trusted, so envlock has not built its "
         "environment or run anything from it. "
         f"{owner.build_plan().describe()} If you trust this repository, run "
-        f"`{trust_command(project)}` or click \"Trust and build\" in the envlock panel, then "
+        f"`{trust_command(project)}` or click \"Trust and build\" in the Environment panel, then "
         "start the kernel again."
     )
