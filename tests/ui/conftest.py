@@ -61,7 +61,7 @@ from panel_helpers import (  # noqa: E402
     write_project,
 )
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
-from support.isolation import isolate, offline_settings, trust_project  # noqa: E402
+from support.isolation import isolate, offline_settings  # noqa: E402
 
 REPO = HERE.parents[1]
 ARTIFACTS = Path(os.environ.get("ENVLOCK_TEST_ARTIFACTS") or REPO / "test-artifacts")
@@ -416,7 +416,6 @@ def panel_root(offline_env: None, tmp_path_factory: pytest.TempPathFactory) -> P
     trusted as the user's own projects are (in the story's trust store, ``offline_env``'s)."""
     root = tmp_path_factory.mktemp("lab-root")
     write_project(root)
-    trust_project(root / PROJECT)
     return root
 
 

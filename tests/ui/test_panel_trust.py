@@ -43,7 +43,7 @@ def panel_root(offline_env: None, tmp_path_factory: pytest.TempPathFactory) -> P
     """The server root with the `sales` project as a clone brings it: its lock committed, not
     trusted here."""
     root = tmp_path_factory.mktemp("lab-root")
-    write_project(root)
+    write_project(root, trusted=False)
     operations.lock(root / PROJECT)
     return root
 
