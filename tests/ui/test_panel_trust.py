@@ -22,6 +22,7 @@ from panel_helpers import (
     PROJECT,
     UI_TIMEOUT,
     kernel_status,
+    layout_problems,
     open_notebook,
     open_panel,
     panel,
@@ -91,6 +92,8 @@ def test_the_trust_card_shows_what_building_would_do(page: Any, shots: Path) -> 
     expect(panel(page).get_by_test_id("envlock-sync")).to_be_disabled()
     expect(panel(page).get_by_test_id("envlock-add-button")).to_be_disabled()
     expect(panel(page).get_by_test_id("envlock-fix")).to_have_count(0)
+    # the card's long URL and path wrap between folders, nothing is clipped or overflows
+    assert layout_problems(card) == {"split": [], "clipped": [], "overflow": False}
     page.wait_for_timeout(500)  # let the toast settle for the picture
     page.screenshot(path=str(shots / "trust-card.png"))
     shutil.copyfile(shots / "trust-card.png", DOCS_IMAGE)

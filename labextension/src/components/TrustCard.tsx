@@ -3,6 +3,7 @@ import React from 'react';
 import { IStatus } from '../api';
 import { EnvlockModel } from '../model';
 import { planLines, trustCommand } from '../trust';
+import { withPathBreaks } from './OutsideProjectWarning';
 
 /**
  * A project that is not trusted yet: what building its environment would do,
@@ -43,7 +44,7 @@ export function TrustCard({
       <ul className="jp-EnvlockPanel-plan" data-testid="envlock-trust-plan">
         {planLines(trust.plan).map(line => (
           <li key={line.text} className={line.warn ? 'jp-mod-warn' : undefined}>
-            {line.text}
+            {withPathBreaks(line.text)}
           </li>
         ))}
       </ul>
@@ -60,7 +61,8 @@ export function TrustCard({
         Trust and build
       </button>
       <p className="jp-EnvlockPanel-trustCommand">
-        or in a terminal: <code>{trustCommand(status.project.path)}</code>
+        or in a terminal:{' '}
+        <code>{withPathBreaks(trustCommand(status.project.path))}</code>
       </p>
     </section>
   );
