@@ -19,6 +19,7 @@ from traitlets import Bool, Float, Instance, Int, List, Unicode
 from ._version import __version__
 from .core.project import DEFAULT_IGNORED, DEFAULT_SCAN_DEPTH
 from .core.runner import POETRY_VARIABLE
+from .core.trust import TrustPolicy
 from .handlers import routes
 from .kernelspecs import EnvlockKernelSpecManager
 from .scan import ProjectScanner
@@ -78,7 +79,24 @@ class EnvlockApp(ExtensionApp):
         run on the server's event loop.""",
     ).tag(config=True)
 
+    trust_all_projects = Bool(
+        False,
+        help="""Treat every project below the server's root as trusted, for this server only
+        (nothing is written to the users' trust stores). For images whose admin prepared the
+        projects (Binder, JupyterHub): kernel starts and the panel's actions then build and run
+        any project below the root without asking. Never set it on a server where users open
+        repositories from elsewhere. Off: a project must be trusted (`jupyter envlock trust`,
+        or the panel's "Trust and build") before envlock builds or runs it on its own.""",
+    ).tag(config=True)
+
     scanner = Instance(ProjectScanner, allow_none=True, help="The projects under the root.")
+
+    def trust_policy(self) -> TrustPolicy:
+        """How this server decides trust (asked per request: the user's store may change)."""
+        root = None
+        if self.trust_all_projects and self.serverapp is not None:
+            root = Path(os.path.expanduser(str(self.serverapp.root_dir))).resolve()
+        return TrustPolicy(trusted_root=root)
 
     def _link_jupyter_server_extension(self, serverapp: Any) -> None:
         super()._link_jupyter_server_extension(serverapp)
@@ -88,6 +106,12 @@ class EnvlockApp(ExtensionApp):
             os.environ["JUPYTER_ENVLOCK_CACHE_DIR"] = str(Path(self.env_dir).expanduser())
         if self.poetry_path:
             os.environ[POETRY_VARIABLE] = str(Path(self.poetry_path).expanduser())
+        if self.trust_all_projects:
+            log.warning(
+                "jupyter_envlock: trust_all_projects is on: every project below %s is built and "
+                "run on its own, without asking.",
+                serverapp.root_dir,
+            )
         if not self.manage_kernel_specs:
             log.info("jupyter_envlock: manage_kernel_specs is off; kernel specs left alone.")
             return

@@ -2,7 +2,10 @@
 
 Contract (docs/architecture.md, "REST API"): every route needs Jupyter auth; paths are relative to
 the server's root and may not leave it; errors come back once, here, as
-`{"error": {"type", "message", "details"}}` with the status the core error carries.
+`{"error": {"type", "message", "details"}}` with the status the core error carries. A POST that
+would build or change a project's env (add, remove, sync, lock) needs the project to be trusted
+(403 `UntrustedProject` otherwise); `POST project/trust` is how the panel trusts one. Bodies are
+capped in size, and a malformed or absurdly nested one is a 400.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from .core import operations
 from .core.errors import EnvlockError, OutsideRoot, ProjectNotFound
 from .core.project import LOCKFILE, Project, find_project
 from .core.pyproject import MANIFEST
+from .core.trust import TrustPolicy
 from .scan import ProjectScanner, ScannedFolder, ScannedProject
 
 # A resource of our own, not "contents" or "kernels": POST edits files *and* installs packages
@@ -33,6 +37,8 @@ AUTH_RESOURCE = "envlock"
 URL_PREFIX = "/jupyter-envlock"
 MAX_ITEM_LENGTH = 1000
 MAX_ITEMS = 100
+MAX_BODY_BYTES = 256 * 1024  # 100 items of 1000 characters fit, with room for JSON's quoting
+MAX_PATH_LENGTH = 4096
 
 T = TypeVar("T")
 
@@ -48,9 +54,15 @@ class Forbidden(web.HTTPError):
 class BadRequest(web.HTTPError):
     """A malformed body or query (not the core's judgement of a requirement): 400."""
 
+    status = 400
+
     def __init__(self, message: str) -> None:
-        super().__init__(400, log_message=message.replace("%", "%%"))
+        super().__init__(self.status, log_message=message.replace("%", "%%"))
         self.message = message
+
+
+class BodyTooLarge(BadRequest):
+    status = 413
 
 
 # --------------------------------------------------------------------------- paths
@@ -72,6 +84,8 @@ def resolve_request_path(root: str, rel: object) -> Path:
     """
     if not isinstance(rel, str):
         raise BadRequest("'path' must be a string relative to the server root.")
+    if len(rel) > MAX_PATH_LENGTH:
+        raise BadRequest(f"'path' is longer than {MAX_PATH_LENGTH} characters.")
     if "\x00" in rel:
         raise Forbidden("The path contains a NUL character.")
     if (
@@ -165,16 +179,30 @@ class EnvlockHandler(ExtensionHandlerMixin, APIHandler):
         assert isinstance(scanner, ProjectScanner)
         return scanner
 
+    @property
+    def trust_policy(self) -> TrustPolicy:
+        """The server's trust rule (EnvlockApp.trust_all_projects), asked per request."""
+        policy = self.extensionapp.trust_policy()  # type: ignore[attr-defined]
+        assert isinstance(policy, TrustPolicy)
+        return policy
+
     def project_at(self, rel: object) -> Project:
         """The project a client path names, confined to the root (403) and existing (404)."""
         return find_project_within(self.root_dir, resolve_request_path(self.root_dir, rel))
 
     def json_body(self, allowed: set[str]) -> dict[str, Any]:
         """The request body as a JSON object with only known keys (typos fail loudly)."""
+        raw = self.request.body or b""
+        if len(raw) > MAX_BODY_BYTES:
+            raise BodyTooLarge(
+                f"The request body is {len(raw)} bytes; the limit is {MAX_BODY_BYTES}."
+            )
         try:
-            body = json.loads(self.request.body or b"")
+            body = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as e:
             raise BadRequest(f"The request body is not valid JSON: {e}") from None
+        except RecursionError:
+            raise BadRequest("The request body is nested too deeply.") from None
         if not isinstance(body, dict):
             raise BadRequest("The request body must be a JSON object.")
         unknown = sorted(set(body) - allowed - {"path"})
@@ -269,7 +297,7 @@ def _project_entry(scanned: ScannedProject) -> dict[str, Any]:
         entry.update(state="error", message=scanned.error)
         return entry
     try:
-        entry["state"] = operations.status(scanned.root).state
+        entry["state"] = operations.state(scanned.root)
     except EnvlockError as e:
         entry.update(state="error", message=e.message)
     except Exception as e:  # one bad project must not hide the others
@@ -277,10 +305,10 @@ def _project_entry(scanned: ScannedProject) -> dict[str, Any]:
     return entry
 
 
-def status_and_dependencies(project: Project) -> dict[str, Any]:
+def status_and_dependencies(project: Project, policy: TrustPolicy) -> dict[str, Any]:
     """What the panel polls: reads a few small files, runs no uv (so it stays in milliseconds)."""
     return {
-        "status": operations.status(project).to_dict(),
+        "status": operations.status(project, policy).to_dict(),
         "dependencies": [d.to_dict() for d in operations.list_dependencies(project)],
     }
 
@@ -295,12 +323,13 @@ class ProjectHandler(EnvlockHandler):
         if rel is None:
             raise BadRequest("The 'path' query argument is required.")
         project = await self.off_loop(self.project_at, rel)
-        self.finish(json.dumps(await self.off_loop(status_and_dependencies, project)))
+        details = await self.off_loop(status_and_dependencies, project, self.trust_policy)
+        self.finish(json.dumps(details))
 
 
 class ReportHandler(EnvlockHandler):
     """`GET project/(tree|outdated)?path=REL`: a report on one project (tree reads files only;
-    outdated asks the project's indexes and changes nothing)."""
+    outdated asks the project's indexes and changes nothing, for a trusted project only)."""
 
     @web.authenticated
     @authorized
@@ -309,6 +338,10 @@ class ReportHandler(EnvlockHandler):
         if rel is None:
             raise BadRequest("The 'path' query argument is required.")
         project = await self.off_loop(self.project_at, rel)
+        if report == "outdated":
+            # asks the indexes about the packages the repository names (uv may build an sdist
+            # to read its metadata): like an action, only for a trusted project
+            await self.off_loop(operations.require_trust, project, self.trust_policy)
         result = await self.off_loop(REPORTS[report], project)
         self.finish(json.dumps(result.to_dict()))
 
@@ -358,8 +391,24 @@ class ActionHandler(EnvlockHandler):
             body = self.json_body(set())
             call = _bind(operations.sync)
         project = await self.off_loop(self.project_at, body["path"])
+        # Building runs the project's code: only for a project the user trusts (403 otherwise).
+        await self.off_loop(operations.require_trust, project, self.trust_policy)
         report = await self.off_loop(call, project)  # the Project itself: no second lookup
         self.finish(json.dumps(report.to_dict()))
+
+
+class TrustHandler(EnvlockHandler):
+    """`POST project/trust {"path"}`: the user trusts the project (the panel's "Trust and
+    build"); answers the project's trust as `GET project` shows it."""
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_body(set())
+        project = await self.off_loop(self.project_at, body["path"])
+        await self.off_loop(operations.trust, project)
+        state = await self.off_loop(operations.trust_state, project, self.trust_policy)
+        self.finish(json.dumps({"trust": state.to_dict()}))
 
 
 def _bind(func: Callable[..., Any], **kwargs: Any) -> Callable[[Project], Any]:
@@ -374,4 +423,5 @@ def routes() -> list[tuple[str, type]]:
         (rf"{URL_PREFIX}/project", ProjectHandler),
         (rf"{URL_PREFIX}/project/(tree|outdated)", ReportHandler),
         (rf"{URL_PREFIX}/project/(add|remove|sync|lock|upgrade|init)", ActionHandler),
+        (rf"{URL_PREFIX}/project/trust", TrustHandler),
     ]

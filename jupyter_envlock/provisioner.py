@@ -6,6 +6,14 @@ file reads), in a worker thread so the server's event loop never waits on uv. Pr
 jupyter_events (before the kernel exists there is no kernel channel to report on). Then the kernel
 command becomes the env's Python running `kernel_side/bootstrap.py`, which loads the %dep magics
 without jupyter_envlock being installed in the env.
+
+A kernel start from a Jupyter server is not the user's decision to run a project's code (JupyterLab
+starts the kernel a notebook names as soon as it opens): before anything else, `pre_launch`
+refuses a project the user has not trusted (`core.trust`), in milliseconds, with a message that
+says what building would do. Headless clients (nbclient, papermill, `jupyter execute`) run what
+the user typed and are not asked. Whatever fails in `pre_launch`, the kernel's entry in its
+manager's pending starts is dropped: jupyter_client leaves it there, and jupyter_server's shutdown
+then fails on it and never stops.
 """
 
 from __future__ import annotations
@@ -21,9 +29,10 @@ from traitlets import Enum, Unicode
 
 from .core import kernel_layer, operations
 from .core.environment import python_in
-from .core.errors import EnvlockError
+from .core.errors import EnvlockError, UntrustedProject
 from .core.progress import ProgressEvent
 from .core.pyproject import StalePolicy
+from .core.trust import TrustPolicy
 from .kernel_launch import kernel_command, kernel_environment
 
 SCHEMA_ID = "https://jupyter-envlock.readthedocs.io/events/env-build/v1"
@@ -36,6 +45,52 @@ def error_message(error: EnvlockError) -> str:
     if len(details) > _MAX_DETAILS:
         details = "…\n" + details[-_MAX_DETAILS:]
     return f"{error.message}\n\n{details}" if details else error.message
+
+
+class KernelStartError(HTTPError):
+    """A kernel start refused or failed, as jupyter_server passes it on: its status (403 for an
+    untrusted project, 500 otherwise) to POST /api/kernels, and its text as the message (the
+    sessions handler answers 500 with `str(error)` for every start that fails)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(status, message.replace("%", "%%"))
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def server_of(provisioner: Any) -> Any:
+    """The jupyter_server ServerApp that started this kernel (kernel manager -> multi-kernel
+    manager -> server), or None for a headless client."""
+    node = getattr(provisioner, "parent", None)
+    while node is not None:
+        if hasattr(node, "extension_manager") and hasattr(node, "kernel_manager"):
+            return node
+        node = getattr(node, "parent", None)
+    return None
+
+
+def _server_kernel(kernel_manager: Any) -> bool:
+    """A kernel manager of jupyter_server's, even if its server cannot be found from it: the
+    check then applies with the user's store alone (it fails closed, never open)."""
+    try:
+        from jupyter_server.services.kernels.kernelmanager import ServerKernelManager
+    except ImportError:
+        return False
+    return isinstance(kernel_manager, ServerKernelManager)
+
+
+def server_trust_policy(serverapp: Any) -> TrustPolicy:
+    """The trust rule of a server: the user's store, plus EnvlockApp.trust_all_projects."""
+    apps = serverapp.extension_manager.extension_apps.get("jupyter_envlock") or set()
+    for app in apps:
+        policy = getattr(app, "trust_policy", None)
+        if callable(policy):
+            result = policy()
+            if isinstance(result, TrustPolicy):
+                return result
+    return TrustPolicy()
 
 
 class _Reporter:
@@ -118,7 +173,7 @@ class EnvlockProvisioner(LocalProvisioner):
         """Sync the env off the event loop; return the env folder. Errors become HTTP 500 with
         a readable message (a plain exception shows as "Unhandled error" in JupyterLab)."""
         if not self.project_path:
-            raise HTTPError(500, "This envlock kernel spec names no project (project_path).")
+            raise KernelStartError(500, "This envlock kernel spec names no project (project_path).")
         sink = getattr(self.parent, "event_logger", None)
         reporter = _Reporter(asyncio.get_running_loop(), self._event_base(), sink, self.log)
         reporter.emit("check", "Checking the project environment")
@@ -139,11 +194,11 @@ class EnvlockProvisioner(LocalProvisioner):
             self.log.error(
                 "jupyter_envlock: kernel for %s not started: %s", self.project_path, message
             )
-            raise HTTPError(500, message) from e
+            raise KernelStartError(500, message) from e
         except Exception as e:
             message = f"Could not prepare the environment of {self.project_path}: {e}"
             reporter.emit(reporter.phase, message, state="error")
-            raise HTTPError(500, message) from e
+            raise KernelStartError(500, message) from e
         if report.relocked:
             if had_lock:
                 changed = (
@@ -161,15 +216,49 @@ class EnvlockProvisioner(LocalProvisioner):
         return report.sync.path
 
     async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
-        self._env_dir = await self.sync_environment()
-        extra_arguments = list(kwargs.get("extra_arguments") or [])
-        kwargs = await super().pre_launch(**kwargs)
+        try:
+            await self.require_trust()
+            self._env_dir = await self.sync_environment()
+            extra_arguments = list(kwargs.get("extra_arguments") or [])
+            kwargs = await super().pre_launch(**kwargs)
+        except BaseException:
+            self._forget_failed_start()
+            raise
         km = self.parent
         if km is not None and getattr(km, "connection_file", None):
             connection_file = os.path.realpath(km.connection_file)
             python = python_in(self._env_dir)
             kwargs["cmd"] = kernel_command(python, connection_file) + extra_arguments
         return kwargs
+
+    async def require_trust(self) -> None:
+        """A start from a Jupyter server needs a trusted project (a few small reads, off the
+        event loop); a headless client's start is the user's own command."""
+        serverapp = server_of(self)
+        if not self.project_path or (serverapp is None and not _server_kernel(self.parent)):
+            return
+        policy = server_trust_policy(serverapp) if serverapp is not None else TrustPolicy()
+        try:
+            await asyncio.to_thread(operations.require_trust, self.project_path, policy)
+        except UntrustedProject as e:
+            sink = getattr(self.parent, "event_logger", None)
+            reporter = _Reporter(asyncio.get_running_loop(), self._event_base(), sink, self.log)
+            reporter.emit("trust", e.message, state="error")
+            self.log.warning(
+                "jupyter_envlock: kernel for %s not started: %s", self.project_path, e.message
+            )
+            raise KernelStartError(403, e.message) from e
+        except EnvlockError as e:
+            raise KernelStartError(500, f"Project {self.project_path}: {error_message(e)}") from e
+
+    def _forget_failed_start(self) -> None:
+        """jupyter_client keeps a failed start's id in its pending kernels; jupyter_server's
+        shutdown_all then asks for that kernel, gets "Kernel does not exist" and never stops
+        the server. Nothing else reads the entry once the start has failed."""
+        manager = getattr(self.parent, "parent", None)
+        pending = getattr(manager, "_pending_kernels", None)
+        if isinstance(pending, dict) and self.kernel_id is not None:
+            pending.pop(self.kernel_id, None)
 
     def _finalize_env(self, env: dict[str, str]) -> None:
         super()._finalize_env(env)

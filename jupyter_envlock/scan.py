@@ -112,7 +112,11 @@ class ProjectScanner:
         """Walk the root once."""
         projects = []
         kernels: dict[str, ScannedProject] = {}
-        found, other_folders = discover(self.root, self.depth, self.ignored)
+
+        def refused(folder: Path, why: str) -> None:
+            self._warn_once(f"jupyter_envlock: {folder} is left out: {why}")
+
+        found, other_folders = discover(self.root, self.depth, self.ignored, refused)
         folders = []
         for folder in other_folders:
             tool = folder_tool(folder)

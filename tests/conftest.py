@@ -35,12 +35,21 @@ pytest_plugins = [
 ]
 
 from support.index import IndexServer, build_simple_index, publish_wheels  # noqa: E402
-from support.isolation import isolate, offline_settings  # noqa: E402
+from support.isolation import isolate, offline_settings, trust_project  # noqa: E402
 from support.wheelhouse import ensure_wheelhouse, find_uv  # noqa: E402
 from support.wheels import build_failing_sdist, build_wheel  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 KERNEL_PYTHON_MINORS = (10, 11, 12, 13)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """No test ever reads or writes the user's own trust store: until a fixture points
+    JUPYTER_ENVLOCK_DATA_DIR at the test's folder (``envlock_env``, the sandbox), it points at a
+    throwaway folder of this session."""
+    import tempfile
+
+    os.environ["JUPYTER_ENVLOCK_DATA_DIR"] = tempfile.mkdtemp(prefix="envlock-test-data-")
 
 
 # --------------------------------------------------------------------------- caches
@@ -301,6 +310,8 @@ def make_project(tmp_path: Path) -> MakeProject:
     requirements; ``build_system=True`` adds a hatchling build system and an importable package
     (so the project installs as editable); ``text`` is written verbatim instead; ``folder`` is
     the directory (relative to tmp_path, or absolute), by default a new one named after ``name``.
+    The project is trusted (in the test's own trust store), as the user's own projects are:
+    kernel starts and the panel's actions then work on it; ``trusted=False`` leaves it not.
     """
 
     def make(
@@ -311,6 +322,7 @@ def make_project(tmp_path: Path) -> MakeProject:
         build_system: bool = False,
         text: str | None = None,
         folder: Path | str | None = None,
+        trusted: bool = True,
     ) -> Path:
         if folder is None:
             path = tmp_path / name
@@ -346,6 +358,8 @@ def make_project(tmp_path: Path) -> MakeProject:
                 package.mkdir(exist_ok=True)
                 (package / "__init__.py").write_text(f'"""The {name} project."""\n')
         (path / "pyproject.toml").write_text(text)
+        if trusted:
+            trust_project(path)
         return path
 
     return make

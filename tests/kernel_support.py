@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.isolation import isolate, offline_settings
+from support.isolation import isolate, offline_settings, trust_project
 
 from jupyter_envlock.core import operations
 
@@ -46,6 +46,8 @@ class KernelWorld:
 
 
 def write_project(folder: Path, name: str, deps: tuple[str, ...] = ()) -> Path:
+    """A project of the user's own: written, and trusted in the test's trust store (a kernel
+    start from the server needs that)."""
     folder.mkdir(parents=True, exist_ok=True)
     listed = "".join(f'    "{d}",\n' for d in deps)
     (folder / "pyproject.toml").write_text(
@@ -55,6 +57,7 @@ def write_project(folder: Path, name: str, deps: tuple[str, ...] = ()) -> Path:
         'requires-python = ">=3.10"\n'
         f"dependencies = [\n{listed}]\n"
     )
+    trust_project(folder)
     return folder
 
 
@@ -68,12 +71,12 @@ def kernel_world(
     """The shared project (depends on tinya), env built once for the session."""
     base = tmp_path_factory.mktemp("kernel-world")
     root = base / "root"
-    project = write_project(root / SHARED_PROJECT, SHARED_PROJECT, ("tinya",))
     settings = offline_settings(
         local_index.url, uv_cache_dir, base / "envlock-cache", pyenv_pythons
     )
     with pytest.MonkeyPatch.context() as mp:
-        isolate(mp, settings)
+        isolate(mp, settings)  # its trust store too: kernel_env's tests see the project trusted
+        project = write_project(root / SHARED_PROJECT, SHARED_PROJECT, ("tinya",))
         operations.sync(project)
     yield KernelWorld(
         root=root, project=project, cache_dir=base / "envlock-cache", settings=settings
@@ -91,7 +94,7 @@ def kernel_env(
 
 def copy_project(source: Path, destination: Path, name: str | None = None) -> Path:
     """A copy of a project's files (manifest and lock only: envs are per path), optionally
-    renamed so that it gets a kernel name of its own."""
+    renamed so that it gets a kernel name of its own; trusted like the original."""
     destination.mkdir(parents=True, exist_ok=True)
     for file in ("pyproject.toml", "pylock.toml"):
         if (source / file).exists():
@@ -101,6 +104,7 @@ def copy_project(source: Path, destination: Path, name: str | None = None) -> Pa
         text = manifest.read_text()
         old = next(line for line in text.splitlines() if line.startswith("name = "))
         manifest.write_text(text.replace(old, f'name = "{name}"', 1))
+    trust_project(destination)
     return destination
 
 

@@ -23,6 +23,7 @@ import pytest
 import tomlkit
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
+from support.server_process import ServerProcess
 from test_packaging import (
     HostPython,
     build_distributions,
@@ -111,7 +112,7 @@ def test_the_real_example_is_locked_for_binder():
 
 
 def test_post_build_builds_the_env_and_the_kernel_resolves(
-    repository: Path, server_python: HostPython, envlock_env
+    repository: Path, server_python: HostPython, envlock_env, tmp_path: Path
 ):
     host = server_python
     example = repository / "examples" / "weather-analysis"
@@ -158,6 +159,22 @@ def test_post_build_builds_the_env_and_the_kernel_resolves(
     outputs = host.run("-c", _RUN_IN_KERNEL, KERNEL, cwd=example).stdout
     assert f"prefix={status['env_path']}" in outputs
     assert re.search(r"^tinyb\s+1\.0\.0\s*$", outputs, re.MULTILINE), outputs  # the %dep table
+
+    # The image's own projects are trusted by its server (nobody on mybinder.org is asked):
+    # postBuild merged binder/jupyter_server_config.json into the server Python's config.
+    config = host.root / "etc" / "jupyter" / "jupyter_server_config.json"
+    assert json.loads(config.read_text())["EnvlockApp"] == {"trust_all_projects": True}
+    assert status["trust"]["trusted"] is False  # not in the user's trust store
+    server = ServerProcess(repository, tmp_path / "binder-server.log",
+                           command=[str(host.python), "-m", "jupyter_server"],
+                           env=host.environ(PATH=os.pathsep.join([str(host.bin), os.environ["PATH"]])))  # fmt: skip
+    try:
+        code, body = server.start_session("examples/weather-analysis", KERNEL)
+        assert code == 201, (body, server.log_tail())
+        code, details = server.request("GET", "/jupyter-envlock/project?path=examples/weather-analysis")
+        assert details["status"]["trust"]["source"] == "server", details
+    finally:
+        server.close()
 
 
 # The server's view: the kernel spec manager the extension installs, rooted where Binder starts.

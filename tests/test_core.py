@@ -14,6 +14,7 @@ from jupyter_envlock.core import environment, operations
 from jupyter_envlock.core.atomic import project_lock
 from jupyter_envlock.core.errors import (
     EnvlockError,
+    FileSystemError,
     LockfileError,
     NotADependency,
     OutsideRoot,
@@ -306,7 +307,8 @@ def test_failed_env_sync_rolls_back_manifest_and_lock(envlock_env, make_project,
         raise OSError("disk full")
 
     monkeypatch.setattr(environment, "sync", broken_sync)
-    with pytest.raises(OSError):
+    # an OSError reaches the user as a FileSystemError carrying its words, not a traceback
+    with pytest.raises(FileSystemError, match="disk full"):
         operations.add(project, ["tinyb"])
     monkeypatch.undo()
     after = snapshot(project)

@@ -240,6 +240,10 @@ def test_hostile_locks_are_valid_pep751(sandbox: Sandbox, builder: str) -> None:
 
     digest = manifest_hash(PyProject.read(root / "pyproject.toml"))
     assert recorded_manifest_hash((root / "pylock.toml").read_bytes()) == digest
+    # ... and envlock takes them as current: a stale one would be re-locked, hostile entry gone
+    from jupyter_envlock.core import operations
+
+    assert operations.status(root).lock == "in-sync"
 
 
 def test_kernel_named_writes_the_name_verbatim(sandbox: Sandbox) -> None:

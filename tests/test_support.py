@@ -433,8 +433,10 @@ def test_envlock_env_scrubs_machine_settings(monkeypatch, request, local_index, 
     }  # fmt: skip
     assert "VIRTUAL_ENV" not in os.environ
     assert {k for k in os.environ if k.startswith("JUPYTER_ENVLOCK_")} == {
-        "JUPYTER_ENVLOCK_CACHE_DIR"
-    }
+        "JUPYTER_ENVLOCK_CACHE_DIR", "JUPYTER_ENVLOCK_DATA_DIR",
+    }  # fmt: skip
+    # the trust store too is the test's own, never the user's
+    assert os.environ["JUPYTER_ENVLOCK_DATA_DIR"] == str(tmp_path / "envlock-cache-data")
     assert os.environ["UV_DEFAULT_INDEX"] == env.index_url == local_index.url
     assert os.environ["UV_CACHE_DIR"] == str(env.uv_cache_dir)
     assert os.environ["JUPYTER_ENVLOCK_CACHE_DIR"] == str(tmp_path / "envlock-cache")

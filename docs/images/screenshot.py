@@ -121,6 +121,8 @@ def main() -> None:
                 f"--LabApp.workspaces_dir={home / 'workspaces'}",
                 "--LabApp.expose_app_in_browser=True",
                 "--ServerApp.allow_root=True",
+                # the repository's own examples: no trust step to click through for a picture
+                "--EnvlockApp.trust_all_projects=True",
             ],  # fmt: skip
             env=env,
         )

@@ -28,14 +28,26 @@ def _changes(document: object) -> Result:
 
 def add(args: argparse.Namespace, progress: Progress) -> Result:
     report = operations.add(
-        args.project, args.specs, args.group, not args.no_sync, progress, extra=args.optional
+        args.project,
+        args.specs,
+        args.group,
+        not args.no_sync,
+        progress,
+        extra=args.optional,
+        allow_removals=args.allow_removals,
     )
     return _changes(report.to_dict())
 
 
 def remove(args: argparse.Namespace, progress: Progress) -> Result:
     report = operations.remove(
-        args.project, args.names, args.group, not args.no_sync, progress, extra=args.optional
+        args.project,
+        args.names,
+        args.group,
+        not args.no_sync,
+        progress,
+        extra=args.optional,
+        allow_removals=args.allow_removals,
     )
     return _changes(report.to_dict())
 
@@ -59,7 +71,8 @@ def lock_and_sync(args: argparse.Namespace, progress: Progress) -> Result:
 
 def sync(args: argparse.Namespace, progress: Progress) -> Result:
     stale: StalePolicy | None = "error" if args.locked else None
-    return _changes(operations.sync(args.project, progress, stale=stale).to_dict())
+    report = operations.sync(args.project, progress, stale, args.allow_removals)
+    return _changes(report.to_dict())
 
 
 def status(args: argparse.Namespace, progress: Progress) -> Result:
@@ -96,6 +109,14 @@ def outdated(args: argparse.Namespace, progress: Progress) -> Result:
 def upgrade(args: argparse.Namespace, progress: Progress) -> Result:
     report = operations.upgrade(args.project, args.names, args.all, progress)
     return _changes(report.to_dict())
+
+
+def trust(args: argparse.Namespace, progress: Progress) -> Result:
+    """`trust [--revoke]`: the user's decision, recorded outside the repository."""
+    project = operations.manager(args.project).project
+    state = operations.revoke(project) if args.revoke else operations.trust(project)
+    document = {"project": str(project.root), "trust": state.to_dict()}
+    return Result(document, render.trust_decision(str(project.root), state.to_dict(), args.revoke))
 
 
 def python(args: argparse.Namespace, progress: Progress) -> Result:

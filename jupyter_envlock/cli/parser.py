@@ -82,17 +82,29 @@ def build_parser(magic: bool = False) -> Parser:
             p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
         return p
 
+    def removals(p: argparse.ArgumentParser) -> None:
+        p.set_defaults(allow_removals=False)
+        if not magic:
+            p.add_argument(
+                "--allow-removals",
+                action="store_true",
+                help="agree that syncing an existing environment envlock did not create removes "
+                "the packages the lock does not list (envlock lists them and stops otherwise)",
+            )
+
     p = command("add", "Add requirements to pyproject.toml, re-lock, sync the environment", "commands:add")
     p.add_argument("specs", nargs="+", metavar="SPEC", help='PEP 508 requirement, e.g. "pandas>=2"')
     p.add_argument("--group", "-g", help="a PEP 735 dependency group instead of [project].dependencies")
     p.add_argument("--optional", metavar="EXTRA", help="an extra of [project.optional-dependencies] (uv, Poetry)")
     p.add_argument("--no-sync", action="store_true", help="only edit and lock")
+    removals(p)
 
     p = command("remove", "Remove direct dependencies, re-lock, sync the environment", "commands:remove")
     p.add_argument("names", nargs="+", metavar="NAME")
     p.add_argument("--group", "-g", help="the dependency group to remove from")
     p.add_argument("--optional", metavar="EXTRA", help="the extra to remove from (uv, Poetry)")
     p.add_argument("--no-sync", action="store_true", help="only edit and lock")
+    removals(p)
 
     p = command(
         "lock",
@@ -125,6 +137,7 @@ def build_parser(magic: bool = False) -> Parser:
             help="fail instead of re-locking when pyproject.toml changed since the lock",
         )
     p.set_defaults(locked=False)
+    removals(p)
 
     command("status", "Show manifest-vs-lock and lock-vs-environment drift", "commands:status")
     command("list", "List direct dependencies with their locked versions", "commands:list_")
@@ -150,6 +163,13 @@ def build_parser(magic: bool = False) -> Parser:
         "commands:init",
     )
     p.add_argument("--sync", action="store_true", help="also build the environment")
+
+    p = command(
+        "trust",
+        "Trust a project: let the server build its environment and start its kernel on its own",
+        "commands:trust",
+    )
+    p.add_argument("--revoke", action="store_true", help="forget the decision (untrust it)")
 
     command("python", "Print the project's environment Python (after a sync)", "commands:python")
     p = command("export", "Export the lock for tools that do not read it", "commands:export")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from packaging.utils import canonicalize_name
 
 from ..core.results import (
+    BuildPlan,
     ChangeReportDict,
     DependencyDict,
     MissingImportDict,
@@ -22,9 +23,16 @@ from ..core.results import (
     StatusDict,
     TreeDict,
     TreePackageDict,
+    TrustDict,
 )
 
 SYMBOLS = {"added": "+", "removed": "-", "upgraded": "↑", "downgraded": "↓"}
+TRUST_REASONS = {
+    "user": "trusted (you trusted it)",
+    "created": "trusted (you created it with envlock)",
+    "built-before": "trusted (envlock built its environment before the trust step existed)",
+    "server": "trusted (the server trusts every project below its root)",
+}
 STATE_HINTS = {
     "no-lock": "Run `jupyter envlock lock`.",
     "lock-out-of-date": "pyproject.toml changed since the lock: run `jupyter envlock lock`.",
@@ -143,6 +151,9 @@ def status(status: StatusDict) -> Rendered:
         ("Env sync", status["env"]),
         ("State", status["state"]),
     ]
+    trust = status["trust"]
+    if trust is not None:
+        rows.append(("Trust", trust_line(trust)))
     drift = status["drift"]
     rows += [("missing", f"{i['name']} {i['locked']}") for i in drift["missing"]]
     rows += [("extra", f"{i['name']} {i['installed']} (not in the lock)") for i in drift["extra"]]
@@ -159,6 +170,22 @@ def status(status: StatusDict) -> Rendered:
     lines += notes
     markup = table_html(None, rows) + (_paragraph(notes) if notes else "")
     return Rendered("\n".join(lines), markup)
+
+
+def trust_line(trust: TrustDict) -> str:
+    if trust["source"] is not None:
+        return TRUST_REASONS.get(trust["source"], "trusted")
+    return "not trusted: kernel starts from the server and the panel will not build it"
+
+
+def trust_decision(project: str, trust: TrustDict, revoked: bool) -> str:
+    """What `jupyter envlock trust` says: the decision, and what building will do."""
+    if revoked:
+        return (
+            f"No longer trusted: {project}. Kernel starts from the server and the panel will not "
+            "build or run it."
+        )
+    return f"Trusted {project}. {BuildPlan(**trust['plan']).describe()}"
 
 
 def dependencies(deps: Sequence[DependencyDict], project: ProjectDict | None = None) -> Rendered:

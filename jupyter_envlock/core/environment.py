@@ -3,6 +3,21 @@
 A marker file in the env records the sha256 of the lock it was last synced to. It is removed before
 any change and written after a complete sync, so a process killed mid-sync leaves no marker and the
 next sync repairs the env. An unchanged lock therefore costs one small file read, no uv process.
+
+The env folder can come from a cloned repository (`[tool.envlock] env`, a committed `.venv`), so
+envlock touches only what is its own:
+
+- An env envlock creates is recorded as the project's *before* `uv venv` runs, in the project's
+  state folder (in envlock's cache, out of any repository's reach). Only such an env may be
+  deleted (a half-made one is started over, a failed first build is removed) or exact-synced
+  without asking. The env also names its project in `.envlock-owner.json`, read only to refuse
+  it to any other project.
+- An existing env envlock did not create is used only when a static check passes (nothing is
+  run to find out): a real virtualenv whose interpreter is a link to a Python this machine has,
+  not another project's env. What a sync would remove from it is listed first (`uv pip sync
+  --dry-run`) and needs the user's yes (`allow_removals`).
+- Anything else at the env's path (a folder with files, `~/.local`, a Python installation, a
+  file) is refused, with its path.
 """
 
 from __future__ import annotations
@@ -11,11 +26,12 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from email.parser import HeaderParser
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
@@ -23,16 +39,25 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from .atomic import write_bytes_atomic
-from .errors import EnvlockError, ManifestError, ToolError
+from .errors import EnvlockError, ForeignEnvironment, SourceBuildRefused, ToolError
 from .progress import Progress, ProgressEvent, no_progress
 from .project import Project, cache_dir
-from .pythons import Interpreter, choose
+from .pythons import Interpreter, choose, is_known_interpreter
 from .results import EnvReport
 from .runner import run_uv
 
 MARKER = ".envlock-sync.json"
+OWNER = ".envlock-owner.json"  # in the env: the project it was made for (only ever refuses)
+OWNED = "envs.json"  # in the project's state folder: the envs envlock created for it (grants)
 _CHANGE_LINE = re.compile(r"^\s*([+-])\s+([A-Za-z0-9._-]+)==(\S+)")
 _COUNT_LINE = re.compile(r"^(Resolved|Prepared|Installed|Uninstalled|Audited)\s+(\d+)\s+package")
+# uv's refusal of a source build (it wraps long lines)
+_NO_BUILD = re.compile(
+    r"Package `([^`]+)` can't be\s+installed\s+because\s+it\s+is\s+marked\s+as\s+"
+    r"`--(?:no-build|only-binary)`"
+)
+
+Ownership = Literal["own", "foreign"]
 
 
 @dataclass
@@ -55,14 +80,24 @@ def python_in(env_dir: Path) -> Path:
     return env_dir / "bin" / "python"
 
 
-def pyvenv_version(env_dir: Path) -> str | None:
-    """The env's Python version from pyvenv.cfg: no interpreter start needed."""
+def _pyvenv_cfg(env_dir: Path) -> dict[str, str]:
     try:
         text = (env_dir / "pyvenv.cfg").read_text(encoding="utf-8")
-    except OSError:
-        return None
+    except (OSError, UnicodeDecodeError):
+        return {}
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            out[key.strip().lower()] = value.strip()
+    return out
+
+
+def pyvenv_version(env_dir: Path) -> str | None:
+    """The env's Python version from pyvenv.cfg: no interpreter start needed."""
+    cfg = _pyvenv_cfg(env_dir)
     for key in ("version_info", "version"):
-        match = re.search(rf"^{key}\s*=\s*(\d+\.\d+\.\d+)", text, re.MULTILINE)
+        match = re.match(r"(\d+\.\d+\.\d+)", cfg.get(key, ""))
         if match:
             return match.group(1)
     return None
@@ -95,15 +130,61 @@ def locate(project: Project, requires_python: str | None) -> EnvInfo | None:
 def plan(
     project: Project, requires_python: str | None, preferred: str | None
 ) -> tuple[EnvInfo, Interpreter]:
-    """Where the env goes and which interpreter builds it (an existing fitting env wins)."""
+    """Where the env goes and which base interpreter builds it and resolves for it (an existing
+    fitting env wins). Refuses, before anything runs, an env that is not envlock's to use."""
     existing = locate(project, requires_python)
     if existing is not None and existing.exists and existing.python_version:
-        interp = Interpreter(existing.python, Version(existing.python_version))
-        return existing, interp
+        vet(project, existing)
+        base = Path(os.path.realpath(existing.python))
+        return existing, Interpreter(base, Version(existing.python_version))
     interp = choose(requires_python, preferred)
     configured = project.configured_env_dir()
     path = configured if configured is not None else project.default_env_dir(interp.minor)
-    return EnvInfo(path, str(interp.version)), interp
+    env = EnvInfo(path, str(interp.version))
+    _refuse_unusable_location(project, env)
+    return env, interp
+
+
+# ------------------------------------------------------------------ ownership
+
+
+def _owned_record(project: Project) -> dict[str, Any]:
+    try:
+        data = json.loads((project.state_dir / OWNED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    envs = data.get("envs") if isinstance(data, dict) else None
+    return envs if isinstance(envs, dict) else {}
+
+
+def _write_owned(project: Project, envs: dict[str, Any]) -> None:
+    project.state_dir.mkdir(parents=True, exist_ok=True)
+    document = {"version": 1, "project": str(project.root), "envs": envs}
+    write_bytes_atomic(project.state_dir / OWNED, json.dumps(document, indent=1).encode())
+
+
+def _key(path: Path) -> str:
+    return os.path.normcase(os.path.realpath(path))
+
+
+def is_owned(project: Project, env_dir: Path) -> bool:
+    """envlock created this env for this project (its record says so)."""
+    return _key(env_dir) in _owned_record(project)
+
+
+def _claim(project: Project, env_dir: Path) -> None:
+    """Record the env as this project's before it is created, so that a half-made one (a killed
+    `uv venv`) is still known to be envlock's own."""
+    envs = _owned_record(project)
+    now = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    envs.setdefault(_key(env_dir), {"created": now})
+    _write_owned(project, envs)
+
+
+def _release(project: Project, env_dir: Path) -> None:
+    envs = _owned_record(project)
+    if envs.pop(_key(env_dir), None) is not None:
+        _write_owned(project, envs)
 
 
 def read_marker(env_dir: Path) -> dict[str, Any]:
@@ -112,6 +193,146 @@ def read_marker(env_dir: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return marker if isinstance(marker, dict) else {}
+
+
+def _recorded_project(env_dir: Path) -> str | None:
+    """The project an env says it was made for (its owner record, else an older envlock's sync
+    marker): a claim the env's own files make, so it may refuse, never grant."""
+    for name in (OWNER, MARKER):
+        try:
+            data = json.loads((env_dir / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        project = data.get("project") if isinstance(data, dict) else None
+        if isinstance(project, str):
+            return project
+    return None
+
+
+def built_before_ownership(project: Project, env_dir: Path) -> bool:
+    """An env an older envlock (before ownership records) built for this project: in envlock's
+    own cache, at this project's default place, its sync marker naming this project."""
+    return (
+        env_dir.parent == cache_dir() / "envs"
+        and env_dir.name.startswith(project.env_prefix)
+        and read_marker(env_dir).get("project") == str(project.root)
+        and not is_owned(project, env_dir)
+    )
+
+
+def legacy_envs(project: Project) -> list[Path]:
+    """The envs `built_before_ownership` (the "built-before" reason to trust a project)."""
+    try:
+        candidates = sorted((cache_dir() / "envs").glob(project.env_prefix + "*"))
+    except OSError:
+        return []
+    return [env for env in candidates if built_before_ownership(project, env)]
+
+
+def adopt_legacy_envs(project: Project) -> None:
+    """Record an older envlock's envs for this project as its own (they stop counting as
+    "built before the trust step": a revoked project is not trusted again by them)."""
+    for env in legacy_envs(project):
+        _claim(project, env)
+
+
+def ownership(project: Project, env: EnvInfo) -> Ownership:
+    """Whether an existing env is envlock's own for this project, or another the static check
+    let through; raises ForeignEnvironment when it may not be used at all. Nothing is run."""
+    if is_owned(project, env.path):
+        return "own"
+    if built_before_ownership(project, env.path):
+        return "own"
+    vet_foreign(project, env)
+    return "foreign"
+
+
+def vet(project: Project, env: EnvInfo) -> None:
+    ownership(project, env)
+
+
+def vet_foreign(project: Project, env: EnvInfo) -> None:
+    """The static check of an existing env envlock did not create (see the module docstring)."""
+    path = env.path
+    shown = _shown(path, project)
+    _refuse_project_folder(project, path)
+    other = _recorded_project(path)
+    if other is not None and other != str(project.root):
+        raise ForeignEnvironment(
+            f"The environment {shown} belongs to another project ({other}); envlock will not "
+            f"change it for {project.root}. Give this project an env of its own "
+            "([tool.envlock] env, or remove the setting to use envlock's default)."
+        )
+    home = _pyvenv_cfg(path).get("home")
+    python = env.python
+    if not home:
+        raise ForeignEnvironment(
+            f"{shown} is not a virtual environment (its pyvenv.cfg names no Python 'home'); "
+            "envlock will not use it."
+        )
+    if not python.is_symlink():
+        raise ForeignEnvironment(
+            f"{python} in the environment {shown} is not a link to a Python installation (a "
+            "file committed with the repository?); envlock will not run it. Delete that "
+            "environment folder, or point [tool.envlock] env at another one, and sync again."
+        )
+    target = Path(os.path.realpath(python))
+    real_home = Path(os.path.realpath(home))
+    if (
+        not target.is_relative_to(real_home)
+        or target.is_relative_to(project.root)
+        or target.is_relative_to(Path(os.path.realpath(path)))
+    ):
+        raise ForeignEnvironment(
+            f"The interpreter of the environment {shown} ({target}) is not the Python its "
+            f"pyvenv.cfg names ({home}); envlock will not run it."
+        )
+    if not is_known_interpreter(target):
+        raise ForeignEnvironment(
+            f"The environment {shown} runs {target}, which is not a Python envlock knows on "
+            "this machine (the running one, pyenv's, uv's or one on PATH); envlock will not "
+            "run it."
+        )
+
+
+def _shown(path: Path, project: Project) -> str:
+    try:
+        return f"{path.relative_to(project.root)} (in {project.root})"
+    except ValueError:
+        return str(path)
+
+
+def _refuse_project_folder(project: Project, path: Path) -> None:
+    resolved = path.resolve()
+    if resolved == project.root or project.root.is_relative_to(resolved):
+        raise ForeignEnvironment(
+            f"The environment folder {path} is the project folder or holds it; point "
+            "[tool.envlock] env at a folder of its own (for example .venv)."
+        )
+
+
+def _refuse_unusable_location(project: Project, env: EnvInfo) -> None:
+    """An env to be created: only where nothing is, an empty folder, or a half-made env of
+    envlock's own for this project."""
+    path = env.path
+    _refuse_project_folder(project, path)
+    if path.is_symlink() or (os.path.lexists(path) and not path.is_dir()):
+        raise ForeignEnvironment(f"The environment path {path} exists and is not a folder.")
+    if not path.is_dir() or is_owned(project, path):
+        return
+    try:
+        empty = not any(path.iterdir())
+    except OSError as e:
+        raise ForeignEnvironment(f"The environment folder {path} cannot be read: {e}") from e
+    if not empty:
+        raise ForeignEnvironment(
+            f"The environment folder {path} exists, is not a virtual environment and was not "
+            "made by envlock; envlock will not delete or fill it. Point [tool.envlock] env at "
+            "a new folder."
+        )
+
+
+# ------------------------------------------------------------------ syncing
 
 
 def dist_infos(env_dir: Path) -> list[str]:
@@ -126,118 +347,172 @@ def dist_infos(env_dir: Path) -> list[str]:
 
 
 def is_synced(env: EnvInfo, lock_sha256: str, project: Project) -> bool:
-    """The marker matches this lock and nothing was installed or removed by hand since."""
+    """The marker matches this lock, nothing was installed or removed by hand since, and the env
+    is still one envlock may use (its own, or one that passes the static check)."""
     marker = read_marker(env.path)
-    return (
+    if not (
         env.exists
         and marker.get("lock-sha256") == lock_sha256
         and marker.get("project") == str(project.root)
         and marker.get("dists") == dist_infos(env.path)
-    )
+    ):
+        return False
+    try:
+        vet(project, env)
+    except ForeignEnvironment:
+        return False
+    return True
 
 
-# What virtualenv puts in an env folder: a folder holding only these may be a half-made env.
-_VENV_ENTRIES = frozenset(
-    {
-        "pyvenv.cfg",
-        "bin",
-        "lib",
-        "lib64",
-        "include",
-        "share",
-        "Scripts",
-        "Lib",
-        "Include",
-        ".gitignore",
-        "CACHEDIR.TAG",
-        MARKER,
-    }
-)
-
-
-def _refuse_unsafe_location(path: Path, project_root: Path) -> None:
-    """The env folder can come from a cloned repository's [tool.envlock] env: never delete or
-    fill a folder that is not a virtualenv, nor the project (or a folder holding it)."""
-    resolved = path.resolve()
-    if resolved == project_root or project_root.is_relative_to(resolved):
-        raise ManifestError(
-            f"The environment folder {path} is the project folder or holds it; point "
-            "[tool.envlock] env at a folder of its own (for example .venv)."
-        )
-    if path.is_symlink() or (path.exists() and not path.is_dir()):
-        raise ManifestError(f"The environment path {path} exists and is not a folder.")
-    if path.is_dir():
-        entries = {e.name for e in path.iterdir()}
-        if entries and "pyvenv.cfg" not in entries and not entries <= _VENV_ENTRIES:
-            raise ManifestError(
-                f"The environment folder {path} exists and is not a virtualenv; envlock will "
-                "not delete or fill it. Point [tool.envlock] env at a new folder, or empty it."
-            )
-
-
-def create(env: EnvInfo, interp: Interpreter, progress: Progress) -> None:
-    """A fresh virtualenv, without seeding: pip comes from the lock like everything else."""
+def create(env: EnvInfo, interp: Interpreter, project: Project, progress: Progress) -> None:
+    """A fresh virtualenv, without seeding: pip comes from the lock like everything else. The
+    folder is recorded as this project's first; a half-made one of its own is started over."""
     if env.exists:
         return
-    if env.path.exists() and any(env.path.iterdir()):
-        shutil.rmtree(env.path)  # half-made by a killed process: start over
+    _refuse_unusable_location(project, env)
+    _claim(project, env.path)
+    if env.path.is_dir() and any(env.path.iterdir()):
+        shutil.rmtree(env.path)  # our own, half-made by a killed process: start over
     progress(ProgressEvent("create", f"Creating environment with Python {interp.version}"))
     env.path.parent.mkdir(parents=True, exist_ok=True)
     try:
         # uv venv: 30 ms from a cold process, where importing virtualenv alone costs 0.3 s.
         # No seed packages: pip comes from the lock like everything else.
-        run_uv(
-            ["venv", str(env.path), f"--python={interp.path}", "--no-project", "--quiet"],
-            cwd=env.path.parent,
-            with_indexes=False,
-        )
+        run_uv(["venv", str(env.path), f"--python={interp.path}", "--no-project", "--quiet"])
+        owner = {"project": str(project.root), "created-by": "jupyter-envlock"}
+        write_bytes_atomic(env.path / OWNER, json.dumps(owner).encode())
     except EnvlockError as e:
-        shutil.rmtree(env.path, ignore_errors=True)
+        remove_own(project, env.path)
         raise ToolError(
             f"Could not create the environment at {env.path}: {e.message}", e.details
         ) from e
     env.python_version = pyvenv_version(env.path) or str(interp.version)
 
 
+def remove_own(project: Project, env_dir: Path) -> None:
+    """Delete an env envlock created for this project (and forget it); anything else stays."""
+    if not is_owned(project, env_dir):
+        return
+    shutil.rmtree(env_dir, ignore_errors=True)
+    if not os.path.lexists(env_dir):
+        _release(project, env_dir)
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    """What one sync of `project`'s env is asked to do."""
+
+    lock_sha256: str
+    editable: bool
+    allow_source_builds: Collection[str] = ()  # normalized names; ("*",) for all
+    locked_names: Collection[str] = ()  # every package name in the lock
+    allow_removals: bool = False
+
+
 def sync(
     project: Project,
     env: EnvInfo,
     interp: Interpreter,
-    lock_sha256: str,
-    editable: bool,
+    request: SyncRequest,
     progress: Progress = no_progress,
 ) -> EnvReport:
     """Make `env` match the lock on disk exactly; a no-op when the marker says it already does."""
-    if is_synced(env, lock_sha256, project):
+    if is_synced(env, request.lock_sha256, project):
         return EnvReport(env.path, env.python_version, noop=True)
-    if not env.exists:
-        _refuse_unsafe_location(env.path, project.root)
+    first_build = not env.exists
+    if not first_build:
+        if ownership(project, env) == "foreign":
+            _refuse_unagreed_removals(project, env, request)
+        elif built_before_ownership(project, env.path):
+            _claim(project, env.path)  # an older envlock's env for this project: adopt it
     old_marker = read_marker(env.path)
     (env.path / MARKER).unlink(missing_ok=True)
     try:
-        return _sync_unmarked(project, env, interp, lock_sha256, editable, progress)
+        return _sync_unmarked(project, env, interp, request, progress)
     except BaseException:
-        # uv often fails before touching anything (a download, a hash): then the old marker
-        # still describes the env, and a rolled-back lock leaves the env in sync as before.
-        if old_marker and env.exists and old_marker.get("dists") == dist_infos(env.path):
+        if first_build:
+            # nothing of a failed first build is worth keeping: no half-env in the cache
+            remove_own(project, env.path)
+        elif old_marker and env.exists and old_marker.get("dists") == dist_infos(env.path):
+            # uv often fails before touching anything (a download, a hash): then the old
+            # marker still describes the env, and a rolled-back lock leaves it in sync as before.
             write_bytes_atomic(env.path / MARKER, json.dumps(old_marker).encode())
         raise
+
+
+def _build_args(request: SyncRequest) -> list[str]:
+    """uv never builds from source what the manifest did not allow: wheels only."""
+    allowed = set(request.allow_source_builds)
+    if "*" in allowed:
+        return []
+    if not allowed:
+        return ["--no-build"]
+    return [f"--only-binary={n}" for n in sorted(set(request.locked_names) - allowed)]
+
+
+def _sync_args(project: Project, env: EnvInfo, request: SyncRequest) -> list[str]:
+    return [
+        "pip",
+        "sync",
+        str(project.lock_path),
+        f"--python={env.python}",
+        "--strict",
+        *_build_args(request),
+    ]
+
+
+def _indexes(project: Project) -> tuple[Any, ...]:
+    pyproject = project.pyproject
+    return tuple(pyproject.uv_indexes) if pyproject is not None else ()
+
+
+def _refuse_unagreed_removals(project: Project, env: EnvInfo, request: SyncRequest) -> None:
+    """An env envlock did not create: what an exact sync would remove is the user's to agree to."""
+    if request.allow_removals:
+        return
+    result = run_uv(
+        [*_sync_args(project, env, request), "--dry-run"], project_indexes=_indexes(project)
+    )
+    # the project's own editable install is removed by the exact sync and put back right after
+    own = canonicalize_name(project.name) if request.editable else None
+    removed = sorted(
+        f"{m.group(2)} {m.group(3)}"
+        for line in result.stderr.splitlines()
+        if (m := _CHANGE_LINE.match(line))
+        and m.group(1) == "-"
+        and canonicalize_name(m.group(2)) != own
+    )
+    if removed:
+        raise ForeignEnvironment(
+            f"Syncing {env.path} (an environment envlock did not create) would remove "
+            f"{len(removed)} package(s) the lock does not list: {', '.join(removed)}. Nothing "
+            "was changed. If that is what you want, run `jupyter envlock sync --allow-removals "
+            f"--project {project.root}`; otherwise point [tool.envlock] env at a new folder."
+        )
 
 
 def _sync_unmarked(
     project: Project,
     env: EnvInfo,
     interp: Interpreter,
-    lock_sha256: str,
-    editable: bool,
+    request: SyncRequest,
     progress: Progress,
 ) -> EnvReport:
-    create(env, interp, progress)
+    create(env, interp, project, progress)
     result = EnvReport(env.path, env.python_version, noop=False)
     progress(ProgressEvent("install", "Installing packages from pylock.toml"))
-    args = ["pip", "sync", str(project.lock_path), f"--python={env.python}", "--strict"]
-    run_uv(args, cwd=project.root, on_line=install_progress(progress, result))
-    if editable:
+    try:
+        run_uv(
+            _sync_args(project, env, request),
+            on_line=install_progress(progress, result),
+            project_indexes=_indexes(project),
+        )
+    except EnvlockError as e:
+        refused = _NO_BUILD.findall(e.details)
+        if refused:
+            raise source_build_refused(project, refused, e.details) from e
+        raise
+    if request.editable:
         progress(ProgressEvent("editable", f"Installing {project.name} (editable)"))
         editable_args = [
             "pip",
@@ -246,22 +521,37 @@ def _sync_unmarked(
             f"--python={env.python}",
             f"--editable={project.root}",
         ]
-        run_uv(editable_args, cwd=project.root, on_line=install_progress(progress, result))
+        run_uv(
+            editable_args,
+            on_line=install_progress(progress, result),
+            project_indexes=_indexes(project),
+        )
     _drop_reinstalls(result)
     marker = {
-        "lock-sha256": lock_sha256,
+        "lock-sha256": request.lock_sha256,
         "project": str(project.root),
-        "editable": editable,
+        "editable": request.editable,
         "dists": dist_infos(env.path),
     }
     write_bytes_atomic(env.path / MARKER, json.dumps(marker).encode())
     return result
 
 
+def source_build_refused(project: Project, names: list[str], details: str) -> SourceBuildRefused:
+    shown = ", ".join(sorted(set(names)))
+    listed = ", ".join(f'"{canonicalize_name(n)}"' for n in sorted(set(names)))
+    return SourceBuildRefused(
+        f"pylock.toml would build {shown} from source (an sdist, a folder or a git checkout in "
+        "the lock), which runs its build code; envlock installs wheels only unless "
+        f"{project.manifest_path} allows it: add `allow-source-builds = [{listed}]` under "
+        "[tool.envlock] if you trust that code. Nothing was installed.",
+        details,
+    )
+
+
 def install_progress(progress: Progress, result: EnvReport) -> Callable[[str], None]:
-    """A uv output reader: "+ name==version" lines go into `result`, progress counted for that
-    run alone (the sync and the editable install are two runs: counting across them showed
-    "[32/31]"), never past its total."""
+    """Progress from one uv run's output, counted for that run alone (the sync and the editable
+    install are two runs: counting across them showed "[32/31]"), never past its total."""
     total: list[int] = [0]
     done: list[int] = [0]
 

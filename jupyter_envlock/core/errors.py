@@ -73,6 +73,29 @@ class PythonNotFound(UserError):
     """No interpreter on this machine satisfies requires-python."""
 
 
+class UntrustedProject(UserError):
+    """An automatic path (a kernel start from the server, a panel action) reached a project the
+    user has not trusted: nothing was built, changed or run. The message says what building
+    would do and how to trust it."""
+
+    http_status = 403
+
+
+class ForeignEnvironment(UserError):
+    """The env folder is not one envlock may build or change for this project (a folder that is
+    no virtualenv, another project's env, an interpreter that is no venv's, or removals from an
+    env envlock did not create that the user has not agreed to). Nothing was changed."""
+
+    http_status = 409
+
+
+class SourceBuildRefused(UserError):
+    """The lock would build a package from source (its build code runs) and the manifest did
+    not allow it (`[tool.envlock] allow-source-builds`). Nothing was installed."""
+
+    http_status = 409
+
+
 class ToolError(EnvlockError):
     """A tool envlock runs (uv, Poetry) failed, not because of the user's input (network, disk)."""
 
@@ -93,3 +116,27 @@ class BuildFailed(ToolError):
 class ToolMissing(ToolError):
     """A tool the project needs (Poetry) is not installed here, or too old; the message names
     the command that installs it."""
+
+
+class FileSystemError(ToolError):
+    """The operating system refused a read or write (disk full, read-only folder, permissions,
+    a path too long): said in those words, with the path."""
+
+
+def os_error_message(error: OSError, doing: str = "", path: object = None) -> str:
+    """An OSError as one sentence whose first words say what went wrong (about `path`, when
+    given: the file meant, not a temporary file beside it)."""
+    import errno
+
+    shown = path if path is not None else error.filename
+    where = f" ({shown})" if shown else ""
+    what = f" while {doing}" if doing else ""
+    if error.errno == errno.ENOSPC:
+        return f"The disk is full: no space left on the device{what}{where}."
+    if error.errno == errno.EROFS:
+        return f"The folder is on a read-only file system{what}{where}."
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return f"Permission denied{what}{where}."
+    if error.errno == errno.ENAMETOOLONG:
+        return f"A path is too long for this file system{what}{where}."
+    return f"{error.strerror or error}{what}{where}."

@@ -1,6 +1,10 @@
 """What the project's indexes offer, asked through uv so that its index configuration (the
 project's `[[tool.uv.index]]`, the machine's) and credentials apply. Nothing is written.
 
+uv runs in envlock's own folder with the project's indexes passed explicitly (core/runner.py), and
+with a base interpreter, never the env's own: the repository's uv settings and a committed
+`.venv/bin/python` have no say in a question about versions.
+
 Each question is one `uv pip compile --no-deps` for this machine's Python: the newest version
 uv would pick for each requirement on its own, without what the others constrain.
 """
@@ -9,8 +13,9 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -21,7 +26,7 @@ _PINNED = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)")
 
 
 def newest_versions(
-    project_root: Path,
+    project_indexes: Sequence[Mapping[str, Any]],
     requirements: Sequence[str],
     python: Path,
     python_version: str,
@@ -63,7 +68,7 @@ def newest_versions(
             args.append("--only-binary=:all:")
         for url, default in indexes:
             args.append(f"--default-index={url}" if default else f"--index={url}")
-        run_uv(args, cwd=project_root, offline_fallback=False)
+        run_uv(args, project_indexes=project_indexes, offline_fallback=False)
         text = out.read_text(encoding="utf-8")
     found: dict[str, str] = {}
     for line in text.splitlines():

@@ -1,28 +1,58 @@
 """Where packages come from, and keeping credentials out of every file we write.
 
-uv itself reads the project's `[[tool.uv.index]]` (it runs in the project folder) and the machine's
-`UV_DEFAULT_INDEX` / `UV_INDEX`. pip's `PIP_INDEX_URL` / `PIP_EXTRA_INDEX_URL` are translated here
-for people whose machines are configured for pip, unless a uv variable already says otherwise.
+uv runs in a folder of envlock's own (core/runner.py), so it never reads a repository's uv
+settings; the project's `[[tool.uv.index]]` entries reach it through uv's own environment
+variables instead, after the user's (`UV_DEFAULT_INDEX` / `UV_INDEX` / `UV_FIND_LINKS`). pip's
+`PIP_INDEX_URL` / `PIP_EXTRA_INDEX_URL` are translated for people whose machines are configured
+for pip, unless a uv variable already says otherwise. Environment variables rather than
+`--index` flags: a flag given on uv's command line replaces the variable of the same setting, so
+the user's `UV_INDEX` would be lost.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s\"']+@")
 
 
-def uv_index_args() -> list[str]:
-    env = os.environ
-    args: list[str] = []
-    if not (env.get("UV_DEFAULT_INDEX") or env.get("UV_INDEX_URL")) and env.get("PIP_INDEX_URL"):
-        args.append(f"--default-index={env['PIP_INDEX_URL']}")
-    if not (env.get("UV_INDEX") or env.get("UV_EXTRA_INDEX_URL")):
-        for url in (env.get("PIP_EXTRA_INDEX_URL") or "").split():
-            args.append(f"--index={url}")
-    return args
+def with_indexes(
+    env: Mapping[str, str], project_indexes: Sequence[Mapping[str, Any]] = ()
+) -> dict[str, str]:
+    """`env` with uv's index variables set: the user's indexes first, then the project's.
+
+    An index marked `explicit` is left out (uv's pip interface never uses one for a plain
+    requirement); a `default = true` index becomes the default only when the user named none;
+    a `format = "flat"` one is a find-links location."""
+    out = dict(env)
+    extra = (env.get("UV_INDEX") or "").split() + (env.get("UV_EXTRA_INDEX_URL") or "").split()
+    if not extra:
+        extra = (env.get("PIP_EXTRA_INDEX_URL") or "").split()
+    default = env.get("UV_DEFAULT_INDEX") or env.get("UV_INDEX_URL") or env.get("PIP_INDEX_URL")
+    find_links = [link for link in (env.get("UV_FIND_LINKS") or "").split(",") if link]
+    for index in project_indexes:
+        url = str(index["url"])
+        name = index.get("name")
+        if index.get("explicit") is True:
+            continue
+        if index.get("format") == "flat":
+            find_links.append(url)
+        elif index.get("default") is True:
+            default = default or url
+        else:
+            extra.append(f"{name}={url}" if isinstance(name, str) and name else url)
+    if default and not (env.get("UV_DEFAULT_INDEX") or env.get("UV_INDEX_URL")):
+        out["UV_DEFAULT_INDEX"] = default
+    if extra:
+        out["UV_INDEX"] = " ".join(extra)
+        out.pop("UV_EXTRA_INDEX_URL", None)  # folded into UV_INDEX, in its place
+    if find_links:
+        out["UV_FIND_LINKS"] = ",".join(find_links)
+    return out
 
 
 def default_indexes() -> list[str]:

@@ -121,7 +121,6 @@ def _build(env_dir: Path, installed: dict[str, str], layer: Path) -> None:
         run_uv(
             ["venv", "--no-config", "--quiet", f"--python={python}", str(part)],
             cwd=folder,
-            with_indexes=False,
         )
         run_uv(
             ["pip", "sync", "--no-config", "--quiet", f"--python={python_in(part)}",

@@ -259,7 +259,6 @@ def marker_environment(python_version: str) -> dict[str, str]:
 
 
 def compile_lock(
-    project_root: Path,
     manifest: PyProject,
     python: Interpreter,
     previous: bytes | None,
@@ -270,7 +269,8 @@ def compile_lock(
     exclude_newer: ExcludeNewer | None = None,
     constraints: Iterable[str] = (),
 ) -> Lock:
-    """Resolve through uv into a new, validated lock, in memory. Nothing in the project is written.
+    """Resolve through uv into a new, validated lock, in memory. Nothing in the project is written,
+    and uv sees only what is passed here: the requirements, the Python, the project's indexes.
 
     `exclude_newer` ignores files uploaded after that date (recorded in the lock); `constraints`
     limit versions without being requirements (nor recorded)."""
@@ -309,7 +309,7 @@ def compile_lock(
             constraints_txt = tmp_path / "constraints.txt"
             constraints_txt.write_text("\n".join(constraints) + "\n", encoding="utf-8")
             args.append(f"--constraint={constraints_txt}")
-        run_uv(args, cwd=project_root, on_line=on_line)
+        run_uv(args, on_line=on_line, project_indexes=manifest.uv_indexes)
         body = out.read_bytes()
         shutil.rmtree(tmp_path, ignore_errors=True)
     return finish_lock(body, manifest_hash(manifest), exclude_newer)

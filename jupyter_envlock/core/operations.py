@@ -1,37 +1,59 @@
-"""What a user can ask of a project: init, add, remove, lock, sync, status, list, tree, export.
+"""What a user can ask of a project: init, add, remove, lock, sync, status, list, tree, export,
+trust.
 
 The one facade every front end calls (CLI, magics, REST, kernel start). It finds the project,
 validates the input, asks the project's manager (`core.managers`) and serializes every change on
 the project's file lock. What each manager does is in its own module.
+
+Trust (core/trust.py) is decided here too, for every manager alike: `require_trust` is what the
+automatic paths (a kernel start from the server, the panel's actions) call first; the commands a
+user types do not, they are the user's decision. An OSError from anywhere below becomes a
+FileSystemError whose message says what the system refused (disk full, read-only folder).
 """
 
 from __future__ import annotations
 
+import functools
 import platform
-from collections.abc import Iterator, Sequence
+import shlex
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from . import environment
 from .atomic import project_lock
 from .environment import installed_distributions, pyvenv_version
 from .errors import (
     BuildFailed,
     EnvlockError,
+    FileSystemError,
     ManifestError,
     NotADependency,
     ProjectNotFound,
     RequirementError,
+    UntrustedProject,
+    os_error_message,
 )
 from .managers import Manager, PylockManager, manager_for
 from .progress import Progress, ProgressEvent, no_progress
 from .project import Project, ProjectRef, find_project
 from .pyproject import StalePolicy, check_exclude_newer
 from .requirements import normalize_group, parse_requirement
-from .results import ChangeReport, Dependency, Outdated, OutdatedEntryDict, Status
+from .results import (
+    ChangeReport,
+    Dependency,
+    Outdated,
+    OutdatedEntryDict,
+    ProjectState,
+    Status,
+    TrustState,
+)
 from .tree import Tree, build_tree
+from .trust import TrustPolicy, TrustSource, TrustStore, TrustStoreError
 from .widgets import (
     KERNEL_PACKAGE,
     server_frontend_version,
@@ -40,12 +62,29 @@ from .widgets import (
     widgets_note,
 )
 
+P = ParamSpec("P")
+T = TypeVar("T")
 
-def manager(path: ProjectRef) -> Manager:
+
+def _os_errors_as_messages(func: Callable[P, T]) -> Callable[P, T]:
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return func(*args, **kwargs)
+        except OSError as e:
+            raise FileSystemError(os_error_message(e)) from e
+
+    return wrapper
+
+
+def manager(path: ProjectRef, allow_removals: bool = False) -> Manager:
     """The manager of the project at or above `path`."""
-    return manager_for(find_project(path))
+    owner = manager_for(find_project(path))
+    owner.allow_removals = allow_removals
+    return owner
 
 
+@_os_errors_as_messages
 def add(
     path: ProjectRef,
     specs: Sequence[str],
@@ -53,23 +92,37 @@ def add(
     sync: bool = True,
     progress: Progress = no_progress,
     extra: str | None = None,
+    allow_removals: bool = False,
 ) -> ChangeReport:
-    """Add to the main list, a PEP 735 `group`, or (uv and Poetry projects) an `extra`."""
+    """Add to the main list, a PEP 735 `group`, or (uv and Poetry projects) an `extra`; the
+    first `add` in a folder creates the project, and a project the user creates is trusted
+    (source "created")."""
     requirements = [parse_requirement(s) for s in specs]
     if not requirements:
         raise ManifestError("Name at least one requirement to add.")
     group, extra = _target(group, extra)
     owner = manager_for(find_project(path, create=True))
+    owner.allow_removals = allow_removals
+    creating = not owner.project.manifest_path.exists()
     frontend = server_frontend_version()
     constraints = widgets_constraints(requirements, frontend)
     with project_lock(owner.project.file_lock_path), explained_builds(owner):
         report = owner.add(
             requirements, group, sync, progress, constraints=constraints, extra=extra
         )
+    if creating:
+        _trust_created(owner.project)
     if any(canonicalize_name(r.name) == KERNEL_PACKAGE for r in requirements):
         note = widgets_note(owner.locked_versions().get(KERNEL_PACKAGE), frontend)
         report.notes += [note] if note else []
     return report
+
+
+def _trust_created(project: Project) -> None:
+    try:
+        TrustStore().trust(project.root, "created")
+    except TrustStoreError:
+        pass  # the project is made all the same; the kernel start will ask to trust it
 
 
 def _target(group: str | None, extra: str | None) -> tuple[str | None, str | None]:
@@ -78,10 +131,11 @@ def _target(group: str | None, extra: str | None) -> tuple[str | None, str | Non
     return normalize_group(group), normalize_group(extra)
 
 
+@_os_errors_as_messages
 def init(path: Path | str, sync: bool = False, progress: Progress = no_progress) -> ChangeReport:
     """Make the folder `path` a project: a pyproject.toml from its requirements.txt (each
     requirement as written; an empty one without), locked by envlock's own flow. Nothing is
-    written when the lock cannot be made."""
+    written when the lock cannot be made. The user made it a project: it is trusted ("created")."""
     folder = Path(path).expanduser().resolve()
     if not folder.is_dir():
         raise ProjectNotFound(f"{folder} is not a folder.")
@@ -90,9 +144,12 @@ def init(path: Path | str, sync: bool = False, progress: Progress = no_progress)
         raise ManifestError(f"{project.manifest_path} exists: {folder} is a project already.")
     owner = PylockManager(project)
     with project_lock(owner.project.file_lock_path):
-        return owner.create(sync, progress)
+        report = owner.create(sync, progress)
+    _trust_created(project)
+    return report
 
 
+@_os_errors_as_messages
 def remove(
     path: ProjectRef,
     names: Sequence[str],
@@ -100,15 +157,17 @@ def remove(
     sync: bool = True,
     progress: Progress = no_progress,
     extra: str | None = None,
+    allow_removals: bool = False,
 ) -> ChangeReport:
     if not names:
         raise ManifestError("Name at least one dependency to remove.")
     group, extra = _target(group, extra)
-    owner = manager(path)
+    owner = manager(path, allow_removals)
     with project_lock(owner.project.file_lock_path), explained_builds(owner):
         return owner.remove(names, group, sync, progress, extra=extra)
 
 
+@_os_errors_as_messages
 def lock(
     path: ProjectRef,
     upgrade: bool = False,
@@ -125,15 +184,21 @@ def lock(
         return owner.lock(upgrade, upgrade_packages, progress, exclude_newer=exclude_newer)
 
 
+@_os_errors_as_messages
 def sync(
-    path: ProjectRef, progress: Progress = no_progress, stale: StalePolicy | None = None
+    path: ProjectRef,
+    progress: Progress = no_progress,
+    stale: StalePolicy | None = None,
+    allow_removals: bool = False,
 ) -> ChangeReport:
     """Bring the env in line with the lock; re-lock first when the manifest moved on.
 
     `stale="error"` (or `[tool.envlock] on-stale-lock = "error"`) refuses a stale lock instead,
     as `uv sync --locked` does. In sync, this costs a few small file reads and no process.
+    `allow_removals`: the user agrees that an env envlock did not create loses what the lock
+    does not list.
     """
-    owner = manager(path)
+    owner = manager(path, allow_removals)
     fast = owner.fast_sync()
     if fast is not None:
         return fast
@@ -141,6 +206,7 @@ def sync(
         return owner.sync(stale, progress)
 
 
+@_os_errors_as_messages
 def upgrade(
     path: ProjectRef,
     names: Sequence[str] = (),
@@ -177,6 +243,7 @@ def _package_name(text: str) -> str:
     return canonicalize_name(req.name)
 
 
+@_os_errors_as_messages
 def outdated(path: ProjectRef, progress: Progress = no_progress) -> Outdated:
     """Direct dependencies with a newer version on the project's indexes: the newest the
     manifest allows and the newest overall. Offline, it says it could not check; it never
@@ -255,19 +322,32 @@ def _explain_build(owner: Manager, error: BuildFailed) -> BuildFailed:
     return BuildFailed(message, error.details, name, version, error.reason)
 
 
-def status(path: ProjectRef) -> Status:
-    """Manifest vs lock vs env, and warnings about the env (widgets this server cannot render)."""
-    found = manager(path).status()
+@_os_errors_as_messages
+def status(path: ProjectRef, policy: TrustPolicy | None = None) -> Status:
+    """Manifest vs lock vs env, warnings about the env (widgets this server cannot render), and
+    whether the project is trusted (by `policy`: the user's store unless a server adds its own
+    rule)."""
+    owner = manager(path)
+    found = owner.status()
     if found.env_path is not None and found.env != "missing":
         installed = installed_distributions(Path(found.env_path))
         found.warnings = widget_warnings(installed, server_frontend_version())
+    found.trust = _trust_state(owner, policy or TrustPolicy())
     return found
 
 
+@_os_errors_as_messages
+def state(path: ProjectRef) -> ProjectState:
+    """The combined state alone, for the project list: no trust, plan or warnings to compute."""
+    return manager(path).status().state
+
+
+@_os_errors_as_messages
 def list_dependencies(path: ProjectRef) -> list[Dependency]:
     return manager(path).dependencies()
 
 
+@_os_errors_as_messages
 def tree(path: ProjectRef) -> Tree:
     """Every package locked for this machine and which locked packages require it: read from
     the lock and the env's metadata, no process run."""
@@ -285,10 +365,12 @@ def _env_of(owner: Manager) -> tuple[Path | None, str]:
     return env_dir, pyvenv_version(env_dir) or platform.python_version()
 
 
+@_os_errors_as_messages
 def environment_python(path: ProjectRef) -> Path:
     return manager(path).env_python()
 
 
+@_os_errors_as_messages
 def export_requirements(path: ProjectRef) -> str:
     """A hash-pinned requirements.txt from the lock, for tools that do not read pylock.toml."""
     return manager(path).export_requirements()
@@ -298,3 +380,69 @@ def export_pylock(path: ProjectRef) -> str:
     """A PEP 751 pylock.toml of the project's lock, for tools that read one (written only where
     the user asks: `export --format pylock -o pylock.toml`)."""
     return manager(path).export_pylock()
+
+
+# ------------------------------------------------------------------ trust
+
+
+def trust_source(project: Project, policy: TrustPolicy) -> TrustSource | None:
+    """Why envlock may build and run `project` on its own, or None. A project whose env an
+    older envlock (before the trust step) built for this user counts as trusted, and is recorded
+    so ("built-before"), so that upgrading asks about none of the user's own projects."""
+    source = policy.source(project.root)
+    if source is None and environment.legacy_envs(project):
+        try:
+            return policy.store.trust(project.root, "built-before").source
+        except TrustStoreError:
+            return "built-before"  # decided all the same; recorded next time
+    return source
+
+
+def _trust_state(owner: Manager, policy: TrustPolicy) -> TrustState:
+    return TrustState(trust_source(owner.project, policy), owner.build_plan())
+
+
+@_os_errors_as_messages
+def trust_state(path: ProjectRef, policy: TrustPolicy | None = None) -> TrustState:
+    return _trust_state(manager(path), policy or TrustPolicy())
+
+
+@_os_errors_as_messages
+def trust(path: ProjectRef) -> TrustState:
+    """The user trusts the project at or above `path` (recorded in their store)."""
+    owner = manager(path)
+    store = TrustStore()
+    store.trust(owner.project.root, "user")
+    return _trust_state(owner, TrustPolicy(store=store))
+
+
+@_os_errors_as_messages
+def revoke(path: ProjectRef) -> TrustState:
+    """Forget the user's decision about the project: automatic paths refuse it again."""
+    owner = manager(path)
+    store = TrustStore()
+    store.revoke(owner.project.root)
+    environment.adopt_legacy_envs(owner.project)
+    return TrustState(store.source(owner.project.root), owner.build_plan())
+
+
+def trust_command(project: Project) -> str:
+    return f"jupyter envlock trust --project {shlex.quote(str(project.root))}"
+
+
+@_os_errors_as_messages
+def require_trust(path: ProjectRef, policy: TrustPolicy) -> None:
+    """Refuse an automatic path (kernel start, panel action) on a project not trusted: nothing
+    is built or run. The message says what building would do and how to trust it. Costs a
+    small JSON read when the project is trusted."""
+    project = find_project(path)
+    if trust_source(project, policy) is not None:
+        return
+    owner = manager_for(project)
+    raise UntrustedProject(
+        f"Project {project.name} ({project.root}) is not trusted, so envlock has not built its "
+        "environment or run anything from it. "
+        f"{owner.build_plan().describe()} If you trust this repository, run "
+        f"`{trust_command(project)}` or click \"Trust and build\" in the Environment panel, then "
+        "start the kernel again."
+    )

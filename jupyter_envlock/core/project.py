@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -22,6 +22,9 @@ DEFAULT_SCAN_DEPTH = 3
 DEFAULT_IGNORED = frozenset(
     {"node_modules", "__pycache__", "site-packages", "venv", "env", "build", "dist"}
 )
+# A project's name ends up in folder names (its env, its state, its kernel spec): longer names
+# are cut and keep a hash of the whole, so they stay unique and every path stays short.
+MAX_NAME_IN_PATHS = 60
 
 
 def cache_dir() -> Path:
@@ -35,10 +38,15 @@ def cache_dir() -> Path:
 
 
 def slug(name: str) -> str:
-    """A normalized name safe as a file name and a kernel name: `^[a-z0-9._-]+$`, never `.`/`..`.
+    """A normalized name safe as a file name and a kernel name: `^[a-z0-9._-]+$`, never `.`/`..`,
+    at most MAX_NAME_IN_PATHS characters (the same on every machine).
 
     A project's name comes from a cloned repository; it must never steer a path."""
-    return re.sub(r"[^a-z0-9._-]+", "-", canonicalize_name(name)).strip("-.") or "project"
+    safe = re.sub(r"[^a-z0-9._-]+", "-", canonicalize_name(name)).strip("-.") or "project"
+    if len(safe) <= MAX_NAME_IN_PATHS:
+        return safe
+    digest = hashlib.sha256(safe.encode()).hexdigest()[:8]
+    return safe[: MAX_NAME_IN_PATHS - 9].rstrip("-._") + "-" + digest
 
 
 def kernel_name_for(name: str) -> str:
@@ -175,18 +183,28 @@ OTHER_MARKERS = ("requirements.txt", "Pipfile", "environment.yml", "environment.
 
 
 def discover_projects(
-    root: Path | str, max_depth: int = DEFAULT_SCAN_DEPTH, ignored: Iterable[str] = DEFAULT_IGNORED
+    root: Path | str,
+    max_depth: int = DEFAULT_SCAN_DEPTH,
+    ignored: Iterable[str] = DEFAULT_IGNORED,
+    on_refused: Callable[[Path, str], None] | None = None,
 ) -> list[Project]:
     """Projects at or below `root`, skipping hidden folders, virtualenvs and ignored names."""
-    return discover(root, max_depth, ignored)[0]
+    return discover(root, max_depth, ignored, on_refused)[0]
 
 
 def discover(
-    root: Path | str, max_depth: int = DEFAULT_SCAN_DEPTH, ignored: Iterable[str] = DEFAULT_IGNORED
+    root: Path | str,
+    max_depth: int = DEFAULT_SCAN_DEPTH,
+    ignored: Iterable[str] = DEFAULT_IGNORED,
+    on_refused: Callable[[Path, str], None] | None = None,
 ) -> tuple[list[Project], list[Path]]:
     """Projects at or below `root`, and the folders beside them that are not projects yet but
     hold a requirements.txt, a Pipfile or an environment.yml (one walk for both). A folder inside
-    a project is part of that project: its requirements.txt (docs/, say) is not listed."""
+    a project is part of that project: its requirements.txt (docs/, say) is not listed.
+
+    A project whose manifest or lock is a symlink leading outside `root` is left out (and
+    `on_refused` told why), by the same rule `find_project(within=root)` refuses it: the
+    kernel specs, the project list and the REST calls never disagree about a folder."""
     root = Path(root).expanduser().resolve()
     ignored = frozenset(ignored)
     found: list[Project] = []
@@ -199,8 +217,13 @@ def discover(
             return
         names = {e.name for e in entries}
         if MANIFEST in names:
-            found.append(Project(folder))
             inside = True
+            try:
+                _refuse_links_outside(folder, root)
+                found.append(Project(folder))
+            except OutsideRoot as e:
+                if on_refused is not None:
+                    on_refused(folder, e.message)
         elif not inside and any(marker in names for marker in OTHER_MARKERS):
             others.append(folder)
         if depth >= max_depth:

@@ -39,6 +39,10 @@ KERNEL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 # PEP 508 project names and PEP 735 group names share one grammar.
 NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 MAX_SHOWN = 80
+# Real manifests are a few kB; every read path (status, list, discovery, the panel's polling)
+# parses the whole file, so a huge one is refused before it is read.
+MAX_MANIFEST_BYTES = 1024 * 1024
+MAX_KERNEL_NAME = 100
 _SETTING_KEYS = (
     "kernel-name", "env", "python", "on-stale-lock", "manager", "add-bounds", "exclude-newer"
 )
@@ -74,6 +78,9 @@ class Settings:
     manager: ManagerName | None = None
     add_bounds: AddBounds = ">="
     exclude_newer: str | None = None
+    # Packages the lock may build from source (an sdist, a folder, a git checkout): their build
+    # code runs at install. Normalized names; every other package installs from wheels only.
+    allow_source_builds: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -95,10 +102,12 @@ class PyProject:
     @classmethod
     def read(cls, path: Path) -> PyProject:
         """Read and validate; a missing file raises FileNotFoundError (callers decide)."""
+        _refuse_huge(path, path.stat().st_size)
         return cls.parse(path, path.read_bytes())
 
     @classmethod
     def parse(cls, path: Path, raw: bytes) -> PyProject:
+        _refuse_huge(path, len(raw))
         text = decode_manifest(path, raw)
         try:
             data = tomllib.loads(text)
@@ -147,6 +156,14 @@ class PyProject:
         project = self.data.get("project")
         dynamic = project.get("dynamic") if isinstance(project, dict) else None
         return isinstance(dynamic, list) and "dependencies" in dynamic
+
+
+def _refuse_huge(path: Path, size: int) -> None:
+    if size > MAX_MANIFEST_BYTES:
+        raise ManifestError(
+            f"{path} is {size / 1024 / 1024:.1f} MB; envlock reads manifests of up to "
+            f"{MAX_MANIFEST_BYTES // 1024 // 1024} MB (a pyproject.toml is usually a few kB)."
+        )
 
 
 def _table(data: Mapping[str, Any], key: str, path: Path, label: str) -> Mapping[str, Any]:
@@ -207,10 +224,11 @@ def _settings(tool: Mapping[str, Any], path: Path) -> Settings:
         if value is not None and not isinstance(value, str):
             raise ManifestError(f"{path}: [tool.envlock] {key} must be a string.")
     kernel = envlock.get("kernel-name") or None
-    if kernel is not None and not KERNEL_NAME.match(kernel):
+    if kernel is not None and (len(kernel) > MAX_KERNEL_NAME or not KERNEL_NAME.match(kernel)):
         raise ManifestError(
             f"{path}: [tool.envlock] kernel-name {short(kernel)!r} must match "
-            f"{KERNEL_NAME.pattern} (JupyterLab compares kernel names exactly)."
+            f"{KERNEL_NAME.pattern}, at most {MAX_KERNEL_NAME} characters (JupyterLab compares "
+            "kernel names exactly; they are folder names too)."
         )
     stale = envlock.get("on-stale-lock") or "relock"
     if stale not in get_args(StalePolicy):
@@ -234,6 +252,7 @@ def _settings(tool: Mapping[str, Any], path: Path) -> Settings:
         manager=cast("ManagerName | None", manager),
         add_bounds=cast(AddBounds, bounds),
         exclude_newer=exclude_newer,
+        allow_source_builds=_package_names(envlock.get("allow-source-builds", []), path),
     )
 
 
@@ -256,6 +275,15 @@ def check_exclude_newer(value: str, where: str) -> str:
             "RFC 3339 time such as 2026-06-01T12:00:00Z."
         )
     return value
+
+
+def _package_names(value: object, path: Path) -> frozenset[str]:
+    label = "[tool.envlock] allow-source-builds"
+    if not isinstance(value, list) or not all(isinstance(v, str) and NAME.match(v) for v in value):
+        raise ManifestError(f"{path}: {label} must be an array of package names.")
+    from packaging.utils import canonicalize_name
+
+    return frozenset(canonicalize_name(v) for v in value)
 
 
 def _uv_indexes(tool: Mapping[str, Any], path: Path) -> tuple[Mapping[str, Any], ...]:

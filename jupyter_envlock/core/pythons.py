@@ -99,6 +99,20 @@ def _ask_version(path: Path) -> Version | None:
         return None
 
 
+def is_known_interpreter(path: Path) -> bool:
+    """Whether `path` (a resolved interpreter) is one of this machine's Pythons: the running
+    one, pyenv's, uv's, or a `python3.X` on PATH. Decided from paths alone: nothing is run, so a
+    file a repository ships cannot pass by answering the question."""
+    target = os.path.realpath(path)
+    candidates = [sys.executable, getattr(sys, "_base_executable", "") or sys.executable]
+    candidates += [str(i.path) for i in (*_pyenv(), *_uv_managed())]
+    for name in ("python3", *(f"python3.{minor}" for minor in range(20, 7, -1))):
+        found = shutil.which(name)
+        if found and "shims" not in Path(found).parts:
+            candidates.append(found)
+    return any(os.path.realpath(c) == target for c in candidates if c)
+
+
 def find_interpreters() -> list[Interpreter]:
     found: dict[Path, Interpreter] = {}
     for interp in (current(), *_pyenv(), *_uv_managed(), *_on_path()):

@@ -14,6 +14,7 @@ from packaging.version import InvalidVersion, Version
 
 from .project import Project
 from .pyproject import ManagerName
+from .trust import TrustSource
 
 LockState = Literal["in-sync", "stale", "missing"]
 EnvState = Literal["in-sync", "out-of-date", "missing"]
@@ -95,6 +96,19 @@ class WarningDict(TypedDict):
     message: str
 
 
+class BuildPlanDict(TypedDict):
+    packages: int | None
+    indexes: list[str]
+    source_builds: list[str]
+    editable: bool
+
+
+class TrustDict(TypedDict):
+    trusted: bool
+    source: TrustSource | None
+    plan: BuildPlanDict
+
+
 class StatusDict(TypedDict):
     project: ProjectDict
     python: str | None
@@ -106,6 +120,7 @@ class StatusDict(TypedDict):
     drift: DriftDict
     warnings: list[WarningDict]
     notes: list[str]
+    trust: TrustDict | None
 
 
 class TreePackageDict(TypedDict):
@@ -297,6 +312,7 @@ class Status:
     busy: bool = False
     warnings: list[WarningDict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the user must know first
+    trust: TrustState | None = None  # filled in by core.operations (managers know nothing of it)
 
     @property
     def state(self) -> ProjectState:
@@ -324,14 +340,8 @@ class Status:
             "drift": self.drift,
             "warnings": list(self.warnings),
             "notes": list(self.notes),
+            "trust": self.trust.to_dict() if self.trust is not None else None,
         }
-
-
-class BuildPlanDict(TypedDict):
-    packages: int | None
-    indexes: list[str]
-    source_builds: list[str]
-    editable: bool
 
 
 @dataclass(frozen=True)
@@ -353,6 +363,36 @@ class BuildPlan:
             "source_builds": list(self.source_builds),
             "editable": self.editable,
         }
+
+    def describe(self) -> str:
+        """One sentence for people deciding whether to trust a project."""
+        where = ", ".join(self.indexes) or "the configured package index"
+        if self.packages is None:
+            parts = [f"resolve its requirements (no lock yet) and install them from {where}"]
+        else:
+            plural = "" if self.packages == 1 else "s"
+            parts = [f"install {self.packages} package{plural} from {where}"]
+        if self.source_builds:
+            names = ", ".join(self.source_builds)
+            parts.append(f"build from source (running their build code): {names}")
+        if self.editable:
+            parts.append("install the project itself editable (running its build backend)")
+        return "Building its environment would " + "; ".join(parts) + "."
+
+
+@dataclass(frozen=True)
+class TrustState:
+    """Whether envlock may build and run this project on its own, why, and what that would do."""
+
+    source: TrustSource | None  # None: not trusted
+    plan: BuildPlan
+
+    @property
+    def trusted(self) -> bool:
+        return self.source is not None
+
+    def to_dict(self) -> TrustDict:
+        return {"trusted": self.trusted, "source": self.source, "plan": self.plan.to_dict()}
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,15 @@
 """The one place that runs the tools envlock drives, uv and Poetry: argument lists only (never a
-shell), one pipe-reading loop, errors classified once per tool."""
+shell), one pipe-reading loop, errors classified once per tool.
+
+uv reads settings from the folder it runs in and every folder above it (`[tool.uv]` and
+`[tool.uv.pip]` in a pyproject.toml, a `uv.toml`): run in a cloned repository, those would choose
+where `uv pip sync` installs (`target`, `prefix`) and what it removes. So envlock's own uv
+commands run in a folder of envlock's own (`neutral_dir()`), and every path they are given is
+absolute; the project's indexes are passed explicitly (core/indexes.py). `--no-config` would do
+the first half too, but it also drops the user's own `~/.config/uv/uv.toml`, which must keep
+applying. A uv *project*'s commands (core/managers/uv.py) run in the project, as the user's
+terminal runs them, and only for a trusted project.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
@@ -22,7 +33,8 @@ from .errors import (
     ToolError,
     ToolMissing,
 )
-from .indexes import redact, uv_index_args
+from .indexes import redact, with_indexes
+from .project import cache_dir
 
 MIN_UV = Version("0.9.0")
 
@@ -46,6 +58,7 @@ _NETWORK_MARKERS = (
     "operation timed out",
     "Network connectivity is disabled",
 )
+_DISK_FULL_MARKERS = ("No space left on device", "os error 28", "Disk quota exceeded")
 
 
 @dataclass(frozen=True)
@@ -91,9 +104,21 @@ def _uv_version(path: str) -> Version:
         raise ToolError(f"Cannot read uv's version from {out!r}.") from e
 
 
-def uv_environment() -> dict[str, str]:
-    """uv's environment: never download a Python behind the user's back (we choose one ourselves)."""
-    env = dict(os.environ)
+def neutral_dir() -> Path:
+    """The folder uv runs in: envlock's own, holding no pyproject.toml or uv.toml, so uv finds
+    no project settings (above it lie only the user's cache and home folders)."""
+    folder = cache_dir() / "work"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+def uv_environment(
+    project_indexes: Sequence[Mapping[str, Any]] = (), envlock_indexes: bool = True
+) -> dict[str, str]:
+    """uv's environment: never download a Python behind the user's back (we choose one
+    ourselves); the user's index settings, then the project's (unless `envlock_indexes` is off:
+    a uv project's own command, which reads its indexes from the project as uv does)."""
+    env = with_indexes(os.environ, project_indexes) if envlock_indexes else dict(os.environ)
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
     # pylock.toml is what we read and write on purpose: uv's "experimental" warning would
     # otherwise open every error shown to users.
@@ -108,23 +133,28 @@ def uv_environment() -> dict[str, str]:
 
 def run_uv(
     args: Sequence[str],
-    cwd: Path,
+    cwd: Path | None = None,
     on_line: Callable[[str], None] | None = None,
-    with_indexes: bool = True,
+    project_indexes: Sequence[Mapping[str, Any]] = (),
     offline_fallback: bool = True,
-) -> UvResult:
-    """Run `uv ARGS`; when no index can be reached, try once more from uv's cache (--offline),
-    so a warm cache keeps working on a train (unless `offline_fallback` is off: a question about
-    what the index has now). Failures raise a classified error."""
+    envlock_indexes: bool = True,
+) -> ToolResult:
+    """Run `uv ARGS`, in `neutral_dir()` unless a `cwd` is given (a uv *project* command, which
+    is meant to read that project's settings); when no index can be reached, try once more from
+    uv's cache (--offline), so a warm cache keeps working on a train (unless `offline_fallback`
+    is off: a question about what the index has now). Failures raise a classified error."""
+    where = cwd if cwd is not None else neutral_dir()
     try:
-        return _run_uv_once(args, cwd, on_line, with_indexes)
+        return _run_uv_once(args, where, on_line, project_indexes, envlock_indexes)
     except ToolError as e:
         if not offline_fallback or not is_network_error(e) or "--offline" in args:
             raise
         if on_line:
             on_line("Index unreachable; trying uv's cache (offline)")
         try:
-            return _run_uv_once([*args, "--offline"], cwd, on_line, with_indexes)
+            return _run_uv_once(
+                [*args, "--offline"], where, on_line, project_indexes, envlock_indexes
+            )
         except EnvlockError:
             raise e from None
 
@@ -133,10 +163,12 @@ def _run_uv_once(
     args: Sequence[str],
     cwd: Path,
     on_line: Callable[[str], None] | None,
-    with_indexes: bool,
+    project_indexes: Sequence[Mapping[str, Any]],
+    envlock_indexes: bool,
 ) -> ToolResult:
-    argv = [uv_bin(), *args, *(uv_index_args() if with_indexes else [])]
-    result = run_process("uv", argv, cwd, uv_environment(), on_line)
+    argv = [uv_bin(), *args]
+    env = uv_environment(project_indexes, envlock_indexes)
+    result = run_process("uv", argv, cwd, env, on_line)
     if result.returncode != 0:
         raise classify_failure(args[:2], result.stderr)
     return result
@@ -198,6 +230,8 @@ _PINNED = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)$")
 def classify_failure(what: Sequence[str], stderr: str) -> Exception:
     details = _clean(stderr)
     label = " ".join(what)
+    if any(m in stderr for m in _DISK_FULL_MARKERS):
+        return ToolError(f"The disk is full: uv {label} ran out of space.", details)
     build = _BUILD_FAILED.search(details)
     if build:
         return build_failure(build.group(1), details)

@@ -10,6 +10,10 @@ The store lives in ``platformdirs.user_data_dir("jupyter-envlock")`` (``JUPYTER_
 overrides it), is replaced atomically and updated under a file lock, so two commands trusting at
 once both land. An unreadable store is an error, never "nothing trusted, start over": rewriting it
 would silently drop the user's decisions.
+
+A server may add one rule of its own (`TrustPolicy.trusted_root`, from
+``EnvlockApp.trust_all_projects``): every project below its root counts as trusted, for that
+server only; nothing is written for it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal, cast, get_args
@@ -36,6 +40,7 @@ LOCK_TIMEOUT = 30.0
 # configuration at each request and never written here.
 Source = Literal["user", "created", "built-before"]
 SOURCES: tuple[str, ...] = get_args(Source)
+TrustSource = Literal["user", "created", "built-before", "server"]
 
 
 class TrustStoreError(EnvlockError):
@@ -172,3 +177,24 @@ def _parse(raw: bytes, where: Path) -> dict[str, Grant]:
             raise TrustStoreError(f"The trust store {where} has a bad entry for {key}; {fix}.")
         grants[key] = Grant(key, cast(Source, source), granted)
     return grants
+
+
+@dataclass(frozen=True)
+class TrustPolicy:
+    """How one front end decides: the user's store, and for a server started with
+    ``EnvlockApp.trust_all_projects`` its root, below which every project counts as trusted."""
+
+    trusted_root: Path | None = None
+    store: TrustStore = field(default_factory=TrustStore)
+
+    def source(self, project_root: Path | str) -> TrustSource | None:
+        """Why the project is trusted, or None. The user's own decision is named first."""
+        stored = self.store.source(project_root)
+        if stored is not None:
+            return stored
+        if self.trusted_root is not None:
+            root = project_key(self.trusted_root)
+            key = project_key(project_root)
+            if key == root or key.startswith(root.rstrip(os.sep) + os.sep):
+                return "server"
+        return None

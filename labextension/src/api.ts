@@ -103,6 +103,31 @@ export interface IStatusWarning {
   supported?: string | null;
 }
 
+/** What building a project's env would do, told before it is trusted. */
+export interface IBuildPlan {
+  /** Packages the lock installs on this machine; `null` while there is no lock. */
+  packages: number | null;
+  /** Where they come from (credentials stripped). */
+  indexes: string[];
+  /** Packages built from source: their build code runs. */
+  source_builds: string[];
+  /** The project itself is installed editable: its build backend runs. */
+  editable: boolean;
+}
+
+/** Why a project is trusted (`null`: it is not). */
+export type TrustSource = 'user' | 'created' | 'built-before' | 'server';
+
+/**
+ * Whether envlock may build and run the project on its own (a kernel start,
+ * the panel's actions), why, and what building would do.
+ */
+export interface ITrust {
+  trusted: boolean;
+  source: TrustSource | null;
+  plan: IBuildPlan;
+}
+
 export interface IStatus {
   project: IProjectInfo;
   python: string | null;
@@ -117,6 +142,8 @@ export interface IStatus {
   warnings?: IStatusWarning[];
   /** What the user must know first (a missing tool, another tool's project). */
   notes?: string[];
+  /** Absent from servers older than the trust step. */
+  trust?: ITrust | null;
 }
 
 export interface IDependency {
@@ -387,4 +414,9 @@ export function upgradePackages(
     'project/upgrade',
     names === null ? { path, all: true } : { path, names }
   );
+}
+
+/** `POST project/trust`: the user trusts the project (the trust card's button). */
+export function trustProject(path: string): Promise<{ trust: ITrust }> {
+  return post<{ trust: ITrust }>('project/trust', { path });
 }

@@ -160,7 +160,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
       );
       return project ? project.name : defaultLabel(event);
     };
-    const notifier = new BuildNotifier(label);
+    const notifier = new BuildNotifier(label, () => {
+      void commands.execute(CommandIDs.open);
+    });
     const events = app.serviceManager.events;
     if (events) {
       events.stream.connect((_, emission) => {

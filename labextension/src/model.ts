@@ -25,6 +25,7 @@ import {
   lockProject,
   removeDependencies,
   syncProject,
+  trustProject,
   upgradePackages
 } from './api';
 import {
@@ -492,6 +493,29 @@ export class EnvlockModel {
     }
   }
 
+  /**
+   * The trust card's button: trust the project, then build its env with the
+   * usual progress by starting the notebook's kernel (whose automatic start
+   * was refused), or restarting it; with no notebook of this project open, by
+   * a sync.
+   */
+  async trustAndBuild(): Promise<boolean> {
+    return this._run('Trusting and building', async path => {
+      await trustProject(path);
+      const context = this._notebook?.sessionContext;
+      const name = this._project?.kernel_name;
+      if (!context || !name || this._notebookKernelName() !== name) {
+        return syncProject(path);
+      }
+      if (context.session?.kernel) {
+        await context.restartKernel();
+      } else {
+        await context.changeKernel({ name });
+      }
+      return null; // the kernel start built it: its progress and outcome came as events
+    });
+  }
+
   /** Restart the current notebook's kernel (the restart prompt's button). */
   async restartKernel(): Promise<void> {
     const context = this._notebook?.sessionContext;
@@ -555,6 +579,12 @@ export class EnvlockModel {
       case 'error':
         this._build = null;
         this._settleAfter = null;
+        if (event.phase === 'trust') {
+          // refused before anything ran: the trust card says why and offers the fix
+          this._emit();
+          void this.refresh();
+          break;
+        }
         this._buildFailed = true;
         this._error = event.message || 'The environment build failed.';
         this._emit();
@@ -563,9 +593,11 @@ export class EnvlockModel {
     }
   }
 
+  /** One action on the current project: busy while it runs, its report (none when it
+   * reported through build events), the restart prompt it calls for, then a fresh status. */
   private async _run(
     label: string,
-    action: (path: string) => Promise<IChangeReport>,
+    action: (path: string) => Promise<IChangeReport | null>,
     isRemove = false,
     projectPath: string | null = null
   ): Promise<boolean> {
@@ -595,7 +627,7 @@ export class EnvlockModel {
       this._buildFailed = false;
       const needsRestart =
         isRemove ||
-        (report.changes ?? []).some(change => RESTART_KINDS.has(change.kind));
+        (report?.changes ?? []).some(change => RESTART_KINDS.has(change.kind));
       if (needsRestart) {
         this._restart = {
           reason: isRemove

@@ -41,8 +41,13 @@ interface IBuildToast {
 export const QUIET_CHECK_MS = 800;
 
 export class BuildNotifier {
-  constructor(label: ProjectLabeler = defaultLabel) {
+  /**
+   * @param label names an event's project
+   * @param review opens the Environment panel (a refused, untrusted start's toast offers it)
+   */
+  constructor(label: ProjectLabeler = defaultLabel, review?: () => void) {
     this._label = label;
+    this._review = review;
   }
 
   handle(event: IEnvBuildEvent): void {
@@ -101,10 +106,12 @@ export class BuildNotifier {
       message += event.message ? `: ${event.message}` : '';
       message += counts ? ` (${counts})` : '';
       message += event.message || counts ? '' : '.';
+    } else if (event.phase === 'trust') {
+      message = `Project ${label} is not trusted, so its kernel was not started: the Environment panel shows what building it would do, and trusts it.`;
     } else {
       message = `Environment ${label} failed: ${event.message || 'unknown error'}`;
     }
-    const type = ok ? 'success' : 'error';
+    const type = ok ? 'success' : event.phase === 'trust' ? 'warning' : 'error';
     const autoClose = ok ? 5000 : false;
     if (
       entry &&
@@ -117,7 +124,12 @@ export class BuildNotifier {
       // a quick check that found nothing to do: no toast for it
       return;
     }
-    Notification.emit(message, type, { autoClose });
+    const review = this._review;
+    const actions =
+      event.phase === 'trust' && review
+        ? [{ label: 'Review', callback: () => review() }]
+        : undefined;
+    Notification.emit(message, type, { autoClose, actions });
   }
 
   dispose(): void {
@@ -162,6 +174,7 @@ export class BuildNotifier {
   }
 
   private _label: ProjectLabeler;
+  private _review: (() => void) | undefined;
   private _active = new Map<string, IBuildToast>();
   private _pending = new Map<string, number>();
   private _latest = new Map<string, IEnvBuildEvent>();

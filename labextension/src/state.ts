@@ -14,6 +14,7 @@ export type DisplayState =
   | 'building'
   | 'error'
   | 'not-a-project'
+  | 'untrusted'
   | 'unknown';
 
 /** The badge's tooltip for each state. */
@@ -28,6 +29,8 @@ export const STATE_TEXT: Record<DisplayState, string> = {
   error: 'Something went wrong: see the message below.',
   'not-a-project':
     'Not an envlock project (yet): see below for what envlock can do here.',
+  untrusted:
+    'Not trusted yet: envlock has built nothing and run nothing from this project.',
   unknown: 'Loading…'
 };
 
@@ -35,6 +38,8 @@ export const STATE_TEXT: Record<DisplayState, string> = {
 export interface IStatusFacts {
   state: ProjectState;
   busy?: boolean;
+  /** `trusted: false`: kernel starts and the panel's actions are refused until it is. */
+  trust?: { trusted: boolean } | null;
 }
 
 /** The project's entry of the project list (`GET projects`), if any. */
@@ -64,7 +69,10 @@ export function isServerBusy(
   return status?.busy === true || (status?.state ?? summary?.state) === 'busy';
 }
 
-/** The state the badge shows: working first, then failure, then the server's. */
+/**
+ * The state the badge shows: working first, then failure, then a project not
+ * trusted yet (nothing else about it matters until it is), then the server's.
+ */
 export function displayState(facts: IStateFacts): DisplayState {
   const { working, failed, status, summary } = facts;
   const state = status?.state ?? summary?.state ?? 'unknown';
@@ -73,6 +81,9 @@ export function displayState(facts: IStateFacts): DisplayState {
   }
   if (failed) {
     return 'error';
+  }
+  if (status?.trust?.trusted === false) {
+    return 'untrusted';
   }
   return state;
 }

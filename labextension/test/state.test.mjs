@@ -61,6 +61,30 @@ test('a failure shows as error over the last known state', () => {
   assert.equal(displayState(facts), 'error');
 });
 
+test('a project not trusted yet shows as untrusted, over its lock and env state', () => {
+  for (const state of ['no-lock', 'no-env', 'in-sync', 'lock-out-of-date']) {
+    const status = { state, trust: { trusted: false } };
+    assert.equal(displayState({ ...idle, status }), 'untrusted', state);
+  }
+  const trusted = { state: 'no-env', trust: { trusted: true } };
+  assert.equal(displayState({ ...idle, status: trusted }), 'no-env');
+  // an older server says nothing about trust: nothing changes
+  assert.equal(
+    displayState({ ...idle, status: { state: 'no-env' } }),
+    'no-env'
+  );
+  // building and failures still show first
+  const untrusted = { state: 'no-env', trust: { trusted: false } };
+  assert.equal(
+    displayState({ ...idle, working: true, status: untrusted }),
+    'building'
+  );
+  assert.equal(
+    displayState({ ...idle, failed: true, status: untrusted }),
+    'error'
+  );
+});
+
 test('every state the badge can show has a tooltip', () => {
   const states = [
     'in-sync',
@@ -71,6 +95,7 @@ test('every state the badge can show has a tooltip', () => {
     'building',
     'error',
     'not-a-project',
+    'untrusted',
     'unknown'
   ];
   assert.deepEqual(Object.keys(STATE_TEXT).sort(), [...states].sort());

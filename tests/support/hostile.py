@@ -326,20 +326,20 @@ def build_sdist(dest: Path, sb: Sandbox, name: str, version: str = "1.0.0") -> P
 
 
 def _lock_with(root: Path, name: str, packages: str) -> Path:
-    """A pylock.toml listing only `packages` (TOML text), marked current for the manifest so
-    that envlock syncs it as it is instead of re-locking."""
-    write_manifest(root, name, deps=())
-    from jupyter_envlock.core.lockfile import manifest_hash
-    from jupyter_envlock.core.pyproject import PyProject
+    """A lock envlock would take as current (*needs the index*): what envlock itself locks for
+    the manifest (the kernel's ipykernel and pip; a lock without them is stale and would be
+    re-locked, which would drop the hostile entry), plus `packages` (TOML text), as a repository
+    that wants them installed would commit it."""
+    from jupyter_envlock.core import operations
 
-    digest = manifest_hash(PyProject.read(root / "pyproject.toml"))
-    text = (
-        'lock-version = "1.0"\ncreated-by = "hostile"\nrequires-python = ">=3.10"\n\n'
-        + packages.strip("\n")
-        + f'\n\n[tool.envlock]\nlock-format = 1\nmanifest-hash = "{digest}"\n'
-        'kernel-requirements = ["ipykernel", "pip"]\n'
-    )
-    (root / "pylock.toml").write_text(text, encoding="utf-8")
+    write_manifest(root, name, deps=())
+    operations.lock(root)
+    lock = root / "pylock.toml"
+    text = lock.read_text(encoding="utf-8")
+    head, sep, tail = text.partition("\n[tool.envlock]\n")
+    assert sep, "envlock's lock ends with its [tool.envlock] table"
+    lock.write_text(head.rstrip("\n") + "\n\n" + packages.strip("\n") + "\n" + sep + tail,
+                    encoding="utf-8")  # fmt: skip
     write_notebook(root, f"envlock-{name}")
     return root
 

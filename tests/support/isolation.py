@@ -35,7 +35,8 @@ def offline_settings(
     envlock_cache: Path,
     pythons: Mapping[str, Path] | None = None,
 ) -> dict[str, str]:
-    """uv and pip see only the local index; envs go to `envlock_cache`."""
+    """uv and pip see only the local index; envs go to `envlock_cache`, and the trust store
+    (core/trust.py) to a folder beside it: a test never reads or writes the user's own."""
     settings = {
         "PIP_CONFIG_FILE": os.devnull,
         "UV_CACHE_DIR": str(uv_cache_dir),
@@ -43,6 +44,7 @@ def offline_settings(
         "UV_PYTHON_DOWNLOADS": "never",
         "UV_NO_PROGRESS": "1",
         "JUPYTER_ENVLOCK_CACHE_DIR": str(envlock_cache),
+        "JUPYTER_ENVLOCK_DATA_DIR": str(envlock_cache.with_name(envlock_cache.name + "-data")),
     }
     version = pyenv_version(pythons or {})
     if version:
@@ -68,3 +70,12 @@ def forbid_processes(mp: pytest.MonkeyPatch, what: str) -> None:
 
     mp.setattr(subprocess, "Popen", no_process)
     mp.setattr(subprocess, "run", no_process)
+
+
+def trust_project(path: Path) -> None:
+    """What the user does once for a project of their own (`jupyter envlock trust`), in the
+    store JUPYTER_ENVLOCK_DATA_DIR names (a test's own, never the user's): kernel starts from
+    the server and the panel's actions then work on it."""
+    from jupyter_envlock.core.trust import TrustStore
+
+    TrustStore().trust(path)

@@ -411,8 +411,9 @@ def offline_env(
 
 
 @pytest.fixture(scope="module")
-def panel_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The story's server root: the ``sales`` project, no lock and no env yet (``write_project``)."""
+def panel_root(offline_env: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The story's server root: the ``sales`` project, no lock and no env yet (``write_project``),
+    trusted as the user's own projects are (in the story's trust store, ``offline_env``'s)."""
     root = tmp_path_factory.mktemp("lab-root")
     write_project(root)
     return root

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
+from support.isolation import trust_project
 
 PROJECT = "sales"
 KERNEL = f"envlock-{PROJECT}"
@@ -83,9 +84,12 @@ def write_project(
     deps: tuple[str, ...] = (),
     notebook: str = NOTEBOOK,
     sources: tuple[str, ...] = ("",),
+    trusted: bool = True,
 ) -> Path:
     """``<root>/<name>/``: a project with no lock and no env yet, and a notebook whose metadata
-    asks for the project kernel; returns the project folder."""
+    asks for the project kernel; returns the project folder. It is trusted, as the user's own
+    projects are, in the trust store of the story's ``offline_env`` (request that fixture
+    first); ``trusted=False`` leaves it as a clone of someone else's repository."""
     project = root / name
     project.mkdir(parents=True)
     (project / "pyproject.toml").write_text(
@@ -96,6 +100,8 @@ def write_project(
         f"dependencies = {json.dumps(list(deps))}\n"
     )
     write_notebook(project / notebook, f"envlock-{name}", f"Python ({name})", sources)
+    if trusted:
+        trust_project(project)
     return project
 
 

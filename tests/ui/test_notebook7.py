@@ -36,7 +36,7 @@ RESTART_AND_RUN = "notebook:restart-and-run-to-selected"
 
 
 @pytest.fixture(scope="module")
-def panel_root(tmp_path_factory: Any) -> Path:
+def panel_root(offline_env: None, tmp_path_factory: Any) -> Path:
     root = tmp_path_factory.mktemp("nb7-root")
     write_project(
         root, deps=("tinyd",), sources=("import tinyd\nprint('tinyd', tinyd.__version__)", "")

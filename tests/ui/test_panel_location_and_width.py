@@ -41,7 +41,7 @@ NO_PROBLEMS = {"split": [], "clipped": [], "overflow": False}
 
 
 @pytest.fixture(scope="module")
-def panel_root(tmp_path_factory: Any) -> Path:
+def panel_root(offline_env: None, tmp_path_factory: Any) -> Path:
     root = tmp_path_factory.mktemp("lab-root")
     write_project(root, name=NAME, deps=("tinyb", "Mixed_Case.Name"))
     other = root / "other"

@@ -35,7 +35,7 @@ SAVED = "saved-with-hint.ipynb"
 
 
 @pytest.fixture(scope="module")
-def panel_root(tmp_path_factory: Any) -> Path:
+def panel_root(offline_env: None, tmp_path_factory: Any) -> Path:
     root = tmp_path_factory.mktemp("lab-root")
     project = write_project(
         root,

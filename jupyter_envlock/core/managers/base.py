@@ -26,6 +26,10 @@ class Manager(ABC):
 
     name: ClassVar[ManagerName]
     lock_file: ClassVar[str]
+    # The user said yes to an exact sync removing packages from an existing env that envlock did
+    # not create (`--allow-removals`); set by core.operations for one command. Envs envlock made
+    # for the project are exact-synced without asking.
+    allow_removals: bool = False
 
     def __init__(self, project: Project) -> None:
         self.project = project

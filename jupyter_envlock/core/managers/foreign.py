@@ -21,7 +21,7 @@ from ..other_tools import OtherTool, project_advice
 from ..progress import Progress, ProgressEvent
 from ..pyproject import StalePolicy
 from ..results import BuildPlan, ChangeReport, LockState, Status
-from .pylock import PylockManager, read_or_none
+from .pylock import PylockManager, read_or_none, source_builds_allowed
 
 
 class NotManagedHere(UserError):
@@ -72,7 +72,14 @@ class ForeignLockManager(PylockManager):
             ProgressEvent("install", f"Building from the pylock.toml of this {self.tool.label}")
         )
         report = self.report()
-        report.sync = environment.sync(self.project, env, interp, lock.sha256, False, progress)
+        request = environment.SyncRequest(
+            lock_sha256=lock.sha256,
+            editable=False,  # the project itself is its tool's to build
+            allow_source_builds=source_builds_allowed(pyproject),
+            locked_names=[p.name for p in lock.packages()],
+            allow_removals=self.allow_removals,
+        )
+        report.sync = environment.sync(self.project, env, interp, request, progress)
         return report
 
     def build_plan(self) -> BuildPlan:

@@ -553,7 +553,7 @@ class PoetryManager(Manager):
         if not python.exists():
             python = Path(sys.executable)
         return index_query.newest_versions(
-            self.project.root,
+            (),
             requirements,
             python,
             self._python_version(env),

@@ -11,7 +11,8 @@ import hashlib
 import platform
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -19,7 +20,13 @@ from packaging.utils import canonicalize_name
 from .. import environment, index_query
 from ..atomic import is_busy, write_bytes_atomic
 from ..environment import EnvInfo
-from ..errors import LockfileError, ManifestError, StaleLockError
+from ..errors import (
+    FileSystemError,
+    LockfileError,
+    ManifestError,
+    StaleLockError,
+    os_error_message,
+)
 from ..indexes import default_indexes, strip_credentials
 from ..lockfile import (
     KERNEL_REQUIREMENTS,
@@ -212,18 +219,16 @@ class PylockManager(Manager):
     def build_plan(self) -> BuildPlan:
         pyproject = self._pyproject()
         lock = _lenient_lock(read_or_none(self.lock_path))
+        configured = [strip_credentials(str(i["url"])) for i in pyproject.uv_indexes]
+        configured += default_indexes()
         if lock is None:
-            indexes = [strip_credentials(str(i["url"])) for i in pyproject.uv_indexes]
-            return BuildPlan(None, indexes + default_indexes(), [], pyproject.has_build_system)
+            return BuildPlan(None, configured, [], pyproject.has_build_system)
         here = lock.versions(marker_environment(self._python_version(pyproject)))
         entries = [p for p in lock.data.get("packages") or [] if isinstance(p, dict)]
         mine = [p for p in entries if canonicalize_name(str(p.get("name", ""))) in here]
-        indexes = sorted({strip_credentials(str(p["index"])) for p in mine if p.get("index")})
-        built: list[str] = sorted(
-            canonicalize_name(str(p.get("name")))
-            for p in mine
-            if p.get("directory") or p.get("vcs") or (p.get("sdist") and not p.get("wheels"))
-        )
+        origins = {origin for p in mine for origin in _origins(p, configured)}
+        indexes = sorted(origins, key=lambda o: ("://" not in o, o))  # URLs first
+        built = sorted(_source_only(lock, self._python_version(pyproject)))
         return BuildPlan(len(here), indexes, built, pyproject.has_build_system)
 
     def export_requirements(self) -> str:
@@ -252,17 +257,15 @@ class PylockManager(Manager):
         only_binary: bool = False,
     ) -> dict[str, str]:
         pyproject = self._pyproject()
-        env = self._env(pyproject)
-        if env is not None and env.exists and env.python_version:
-            python, version = env.python, env.python_version
-        else:
-            interp = choose(pyproject.requires_python, pyproject.settings.python)
-            python, version = interp.path, str(interp.version)
+        # a base interpreter runs uv's query, never the env's own (it may be a repository's);
+        # the env's Python version still decides which versions fit
+        interp = choose(pyproject.requires_python, pyproject.settings.python)
+        python, version = interp.path, self._python_version(pyproject)
         as_of = None
         if exclude_newer:
             as_of = exclude_newer_date(pyproject, _lenient_lock(read_or_none(self.lock_path)))
         return index_query.newest_versions(
-            self.project.root,
+            pyproject.uv_indexes,
             requirements,
             python,
             version,
@@ -286,6 +289,7 @@ class PylockManager(Manager):
     ) -> ChangeReport:
         _no_extras(extra)
         session = _Session(self, progress)
+        session.asked = {canonicalize_name(r.name) for r in requirements}
         report = self.report()
         report.edits = [session.manifest.add(r, group) for r in requirements]
         bare = [
@@ -327,6 +331,7 @@ class PylockManager(Manager):
 
     def upgrade(self, names: Sequence[str], all: bool, progress: Progress) -> ChangeReport:
         session = _Session(self, progress)
+        session.asked = {canonicalize_name(n) for n in names}
         return session.edit_lock_sync(
             self.report(relocked=True), True, upgrade=all, upgrade_packages=names
         )
@@ -379,6 +384,62 @@ def _no_extras(extra: str | None) -> None:
         )
 
 
+def _source_only(lock: Lock, python_version: str) -> set[str]:
+    """The lock's packages for this machine that only a source build installs (an sdist and no
+    wheel, a folder, a git checkout)."""
+    here = lock.versions(marker_environment(python_version))
+    return {
+        canonicalize_name(str(p.get("name")))
+        for p in lock.data.get("packages") or []
+        if isinstance(p, dict)
+        and canonicalize_name(str(p.get("name", ""))) in here
+        and (p.get("directory") or p.get("vcs") or (p.get("sdist") and not p.get("wheels")))
+    }
+
+
+def _origins(package: dict[str, Any], indexes: Sequence[str]) -> set[str]:
+    """Where a lock entry's files come from, for people deciding whether to trust it: its
+    `index`, else the configured index its file URLs lie below, else their host; files inside
+    the repository and folders or git checkouts say so."""
+    if package.get("index"):
+        return {strip_credentials(str(package["index"]))}
+    files = [f for f in package.get("wheels") or [] if isinstance(f, dict)]
+    files += [package[k] for k in ("sdist", "archive") if isinstance(package.get(k), dict)]
+    out: set[str] = set()
+    for file in files:
+        url = file.get("url")
+        if not isinstance(url, str):
+            if file.get("path"):
+                out.add("files in the project folder")
+            continue
+        url = strip_credentials(url)
+        below = [i for i in indexes if url.startswith(i.rstrip("/") + "/")]
+        if below:
+            out.add(below[0])
+        else:
+            parts = urlsplit(url)
+            out.add(f"{parts.scheme}://{parts.netloc}")
+    vcs = package.get("vcs")
+    if isinstance(vcs, dict) and isinstance(vcs.get("url"), str):
+        out.add(strip_credentials(vcs["url"]))
+    if package.get("directory"):
+        out.add("a folder the lock names")
+    return out
+
+
+def source_builds_allowed(pyproject: PyProject) -> frozenset[str]:
+    """What the manifest itself asks to build from source: the packages it names in
+    `[tool.envlock] allow-source-builds`, and those it requires from a URL (a git repository,
+    an archive): a lock made elsewhere cannot add to these."""
+    direct = {
+        canonicalize_name(req.name)
+        for items in pyproject.requirements().values()
+        for req in map(parse_requirement, items)
+        if req.url
+    }
+    return pyproject.settings.allow_source_builds | direct
+
+
 def _lenient_lock(raw: bytes | None) -> Lock | None:
     """A lock to show versions from, valid or not."""
     if raw is None:
@@ -407,6 +468,7 @@ class _Session:
 
     def __init__(self, manager: PylockManager, progress: Progress) -> None:
         self.project = manager.project
+        self.allow_removals = manager.allow_removals
         self.progress = progress
         path = self.project.manifest_path
         self.manifest_existed = path.exists()
@@ -415,6 +477,9 @@ class _Session:
         )
         self.old_lock_bytes = read_or_none(self.project.lock_path)
         self.old_lock = _valid_lock_or_none(self.old_lock_bytes, self.project.lock_path)
+        # Packages the user names in this command (add, upgrade): they may build from source in
+        # it, as `pip install NAME` would; a lock read later builds only what the manifest allows.
+        self.asked: set[str] = set()
 
     def plan_env(self) -> tuple[EnvInfo, Interpreter]:
         pyproject = self.manifest.pyproject
@@ -436,7 +501,6 @@ class _Session:
             )
         )
         new = compile_lock(
-            self.project.root,
             self.manifest.pyproject,
             interp,
             self.old_lock_bytes if self.old_lock is not None else None,  # broken: no preferences
@@ -476,12 +540,27 @@ class _Session:
         where = marker_environment(python_version)
         old = self.old_lock.versions(where) if self.old_lock is not None else {}
         report.changes = diff_versions(old, new_lock.versions(where))
-        if new_lock.raw != self.old_lock_bytes:
-            write_bytes_atomic(self.project.lock_path, new_lock.raw)
-            report.lock_changed = True
-        if self.manifest.changed or not self.manifest_existed:
-            write_bytes_atomic(self.project.manifest_path, self.manifest.dumps())
-            report.manifest_changed = True
+        target = self.project.lock_path
+        try:
+            if new_lock.raw != self.old_lock_bytes:
+                write_bytes_atomic(target, new_lock.raw)
+                report.lock_changed = True
+            if self.manifest.changed or not self.manifest_existed:
+                target = self.project.manifest_path
+                write_bytes_atomic(target, self.manifest.dumps())
+                report.manifest_changed = True
+        except OSError as e:
+            try:
+                self.rollback(report)
+            except OSError:
+                pass  # the lock's manifest hash then says it is stale: the next command re-locks
+            why = (
+                f"{LOCKFILE} is out of date for pyproject.toml and has to be re-locked, but the "
+                "new lock cannot be written"
+                if report.relocked and not report.edits
+                else "pyproject.toml and its lock cannot be written"
+            )
+            raise FileSystemError(f"{os_error_message(e, path=target)} {why}; nothing was changed.") from e
 
     def rollback(self, report: ChangeReport) -> None:
         """Put back what `write` changed, and only that (other files keep their mtimes)."""
@@ -497,14 +576,15 @@ class _Session:
                 write_bytes_atomic(self.project.lock_path, self.old_lock_bytes)
 
     def sync_env(self, env: EnvInfo, interp: Interpreter, lock: Lock) -> EnvReport:
-        result = environment.sync(
-            self.project,
-            env,
-            interp,
-            lock.sha256,
-            self.manifest.pyproject.has_build_system,
-            self.progress,
+        pyproject = self.manifest.pyproject
+        request = environment.SyncRequest(
+            lock_sha256=lock.sha256,
+            editable=pyproject.has_build_system,
+            allow_source_builds=source_builds_allowed(pyproject) | self.asked,
+            locked_names=[p.name for p in lock.packages()],
+            allow_removals=self.allow_removals,
         )
+        result = environment.sync(self.project, env, interp, request, self.progress)
         self.progress(
             ProgressEvent("done", "Environment ready" if not result.noop else "Up to date")
         )
@@ -531,4 +611,24 @@ class _Session:
             except BaseException:
                 self.rollback(report)
                 raise
+            report.notes += self.built_here_only(new_lock, str(interp.version))
         return report
+
+    def built_here_only(self, lock: Lock, python_version: str) -> list[str]:
+        """What this command built from source because the user named it, and a later sync from
+        the lock would refuse (another machine, an env rebuilt): said once, with the fix."""
+        allowed = source_builds_allowed(self.manifest.pyproject)
+        names = sorted(
+            name
+            for name in self.asked - allowed
+            if name in _source_only(lock, python_version)
+        )
+        if not names:
+            return []
+        listed = ", ".join(f'"{n}"' for n in names)
+        return [
+            f"{', '.join(names)} has no wheel for this machine and was built from source. A sync "
+            "from the lock elsewhere (another machine, a rebuilt environment, a kernel start) "
+            f"builds it only if pyproject.toml allows it: allow-source-builds = [{listed}] "
+            "under [tool.envlock]."
+        ]

@@ -325,7 +325,7 @@ class UvManager(Manager):
     def _uv(self, args: Sequence[str], on_line: Callable[[str], None] | None = None) -> ToolResult:
         """uv as the user's terminal runs it: in the project folder, the user's settings and
         the project's own configuration, no index settings of envlock's."""
-        return run_uv(args, cwd=self.project.root, on_line=on_line, with_indexes=False)
+        return run_uv(args, cwd=self.project.root, on_line=on_line, envlock_indexes=False)
 
     def _sync_args(self, locked: bool = False) -> list[str]:
         """`uv sync` as a kernel needs it: the lock made current first (or, `locked`, refused
@@ -431,15 +431,16 @@ class UvManager(Manager):
         exclude_newer: bool = True,
         only_binary: bool = False,
     ) -> dict[str, str]:
-        """Asked through uv in the project folder, so its indexes apply; within the project's
-        `[tool.uv] exclude-newer` date when it has one."""
+        """Asked through uv from the project's `[[tool.uv.index]]` (as uv reads them); within
+        the project's `[tool.uv] exclude-newer` date when it has one."""
         python = python_in(self.env_dir)
         if not python.exists():
             python = Path(sys.executable)
-        uv = self._pyproject().data.get("tool", {}).get("uv")
+        pyproject = self._pyproject()
+        uv = pyproject.data.get("tool", {}).get("uv")
         as_of = uv.get("exclude-newer") if isinstance(uv, dict) and exclude_newer else None
         return index_query.newest_versions(
-            self.project.root,
+            pyproject.uv_indexes,
             requirements,
             python,
             self._python_version(),

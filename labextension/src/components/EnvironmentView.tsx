@@ -3,6 +3,7 @@ import React from 'react';
 
 import { groupNames } from '../dependencies';
 import { EnvlockModel } from '../model';
+import { needsTrust } from '../trust';
 import { ActionReport } from './ActionReport';
 import { AddDependencyForm } from './AddDependencyForm';
 import { DependencyList } from './DependencyList';
@@ -19,6 +20,7 @@ import { ProjectNotes } from './ProjectNotes';
 import { ProjectPicker } from './ProjectPicker';
 import { RestartKernelPrompt } from './RestartKernelPrompt';
 import { StatusWarnings } from './StatusWarnings';
+import { TrustCard } from './TrustCard';
 
 /**
  * The Environment panel's content: the current notebook's project (where it
@@ -40,6 +42,9 @@ export function EnvironmentView({
   const deps = details?.dependencies ?? [];
   const outside = model.outsideWarning;
   const folder = project?.state === 'not-a-project' ? project : null;
+  // Until the project is trusted the server refuses every action that builds.
+  const untrusted = needsTrust(details?.status.trust);
+  const locked = busy || untrusted;
 
   return (
     <div
@@ -105,7 +110,11 @@ export function EnvironmentView({
 
       {project && !folder && <ProjectNotes notes={details?.status.notes} />}
 
-      {project && !folder && state !== 'building' && (
+      {project && !folder && details && untrusted && (
+        <TrustCard model={model} status={details.status} disabled={busy} />
+      )}
+
+      {project && !folder && state !== 'building' && !untrusted && (
         <FixPrompt model={model} disabled={busy} />
       )}
 
@@ -115,11 +124,11 @@ export function EnvironmentView({
 
       {project && !folder && (
         <>
-          <ProjectActions model={model} disabled={busy} />
+          <ProjectActions model={model} disabled={locked} />
 
           <AddDependencyForm
             model={model}
-            disabled={busy}
+            disabled={locked}
             groups={groupNames(deps)}
           />
 
@@ -127,10 +136,10 @@ export function EnvironmentView({
             <>
               <DependencyList
                 deps={deps}
-                disabled={busy}
+                disabled={locked}
                 onRemove={dep => void model.remove(dep)}
               />
-              <OutdatedCheck model={model} disabled={busy} />
+              <OutdatedCheck model={model} disabled={locked} />
               <PackageTree model={model} />
             </>
           ) : (

@@ -1,7 +1,7 @@
 import React from 'react';
 
 /** Text with a line-break opportunity after each "/", so paths wrap between folders. */
-function withPathBreaks(text: string): React.ReactNode[] {
+export function withPathBreaks(text: string): React.ReactNode[] {
   const parts = text.split('/');
   return parts.flatMap((part, i) =>
     i < parts.length - 1 ? [part, '/', <wbr key={i} />] : [part]
