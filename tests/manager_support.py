@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.isolation import trust_project
 from support.poetry_tool import (
     NO_EGRESS,
     SCRUBBED,
@@ -102,6 +103,14 @@ def _poetry_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pat
 MakeFolder = Callable[..., Path]
 
 
+def _trusted_if(project: Path, trusted: bool) -> Path:
+    """The factories' projects are the user's own (trusted, as `make_project`'s are) unless a
+    test asks for a stranger's (`trusted=False`)."""
+    if trusted:
+        trust_project(project)
+    return project
+
+
 @pytest.fixture
 def make_poetry_project(
     poetry: PoetryTool, tmp_path: Path, _poetry_templates: dict[str, Path]
@@ -120,6 +129,7 @@ def make_poetry_project(
         name: str = "poetry-demo",
         folder: Path | str | None = None,
         fresh: bool = False,
+        trusted: bool = True,
         **options: Any,
     ) -> Path:
         target = _folder(tmp_path, folder, name)
@@ -130,7 +140,7 @@ def make_poetry_project(
             builder.project(template, name=name, **options)
             _poetry_templates[key] = template
         shutil.copytree(template, target, dirs_exist_ok=False)
-        return target
+        return _trusted_if(target, trusted)
 
     return make
 
@@ -151,8 +161,14 @@ def make_uv_project(uv_projects: UvProjects, tmp_path: Path) -> MakeFolder:
     package=False, python=None, index_in_manifest=False, sync=False, folder=None)`` -> a uv
     project made by ``uv init`` + ``uv add`` (see UvProjects.project)."""
 
-    def make(name: str = "uv-demo", folder: Path | str | None = None, **options: Any) -> Path:
-        return uv_projects.project(_folder(tmp_path, folder, name), name=name, **options)
+    def make(
+        name: str = "uv-demo",
+        folder: Path | str | None = None,
+        trusted: bool = True,
+        **options: Any,
+    ) -> Path:
+        made = uv_projects.project(_folder(tmp_path, folder, name), name=name, **options)
+        return _trusted_if(made, trusted)
 
     return make
 
@@ -166,11 +182,16 @@ def make_uv_workspace(uv_projects: UvProjects, tmp_path: Path) -> MakeFolder:
         name: str = "uv-ws",
         members: dict[str, list[str]] | None = None,
         folder: Path | str | None = None,
+        trusted: bool = True,
         **options: Any,
     ) -> Path:
         if members is None:
             members = {"alpha": ["tinya"], "beta": ["alpha", "tinyd"]}
-        return uv_projects.workspace(_folder(tmp_path, folder, name), members, **options)
+        made = uv_projects.workspace(_folder(tmp_path, folder, name), members, **options)
+        if trusted:
+            for member in [made, *(made / "packages" / m for m in members)]:
+                trust_project(member)
+        return made
 
     return make
 
@@ -207,10 +228,12 @@ def make_marker_folder(uv_projects: UvProjects, tmp_path: Path) -> MakeFolder:
         name: str | None = None,
         folder: Path | str | None = None,
         hatch_lock: bool = False,
+        trusted: bool = True,
     ) -> Path:
         name = name or f"{kind}-demo"
-        return marker_folder(
+        made = marker_folder(
             kind, _folder(tmp_path, folder, name), name, uv_projects if hatch_lock else None
         )
+        return _trusted_if(made, trusted and (made / "pyproject.toml").is_file())
 
     return make
