@@ -226,6 +226,36 @@ async def test_untrusted_kernel_start_is_refused_and_touches_nothing(
     assert server.kernel_manager.list_kernel_ids() == []
 
 
+@pytest.mark.parametrize("tool", ["uv", "poetry"])
+async def test_untrusted_uv_and_poetry_projects_run_no_tool_and_no_code(
+    sandbox: Sandbox, server: Any, jp_fetch: Callable[..., Any], tool: str
+) -> None:
+    """A cloned uv or Poetry project (its lock names the tool) whose build backend is its own:
+    its kernel start is refused before uv or Poetry runs (they would read the repository's
+    settings, make a .venv in it and import its backend), with what building would do."""
+    project = hostile.in_tree_backend(sandbox.root_dir / f"{tool}-repo", sandbox)
+    if tool == "uv":
+        (project / "uv.lock").write_text("version = 1\nrequires-python = \">=3.10\"\n")
+    else:
+        (project / "poetry.lock").write_text("[metadata]\nlock-version = \"2.1\"\n")
+    refresh(server)
+    code, listing = await call(jp_fetch, "GET", ("project",), params={"path": f"{tool}-repo"})
+    assert code == 200, listing
+    assert listing["status"]["project"]["manager"] == tool, listing["status"]["project"]
+    assert listing["status"]["trust"]["trusted"] is False
+    before = sandbox.snapshot(sandbox.root_dir)
+    code, body = await start_session(jp_fetch, f"{tool}-repo/analysis.ipynb",
+                                     kernel_name_of(project))  # fmt: skip
+    assert code == SESSION_REFUSED, body
+    assert "not trusted" in body["message"] and TRUST_HINT in body["message"], body["message"]
+    code, refused = await call(jp_fetch, "POST", ("project", "sync"), {"path": f"{tool}-repo"})
+    assert code == 403 and refused["error"]["type"] == "UntrustedProject", refused
+    sandbox.assert_safe(before, sandbox.root_dir)
+    assert not (project / ".venv").exists()
+    assert not uv_ran(sandbox)
+    assert server.kernel_manager.list_kernel_ids() == []
+
+
 async def test_untrusted_kernel_start_says_what_building_would_do(
     sandbox: Sandbox, server: Any, jp_fetch: Callable[..., Any]
 ) -> None:
