@@ -402,10 +402,11 @@ async def test_bad_json_and_missing_query_are_400(api, root, make_project):
 async def test_unexpected_failure_is_500_without_internals(api, root, make_project, monkeypatch):
     make_project(name="p", folder=root / "p")
 
-    def boom(path: Any) -> None:
+    def boom(*args: Any) -> None:
         raise RuntimeError("secret internals /etc/shadow")
 
-    monkeypatch.setattr(operations, "status", boom)
+    monkeypatch.setattr(operations, "status", boom)  # the panel's poll
+    monkeypatch.setattr(operations, "state", boom)  # the project list (no trust computed)
     code, body = await api.get("project", path="p")
     assert code == 500
     assert body["error"]["type"] == "InternalError"
