@@ -203,3 +203,26 @@ def test_kernels_install_at_a_repository_root_names_the_projects_below(tmp_path,
     document = json.loads(proc.stdout)
     assert [k["project"] for k in document["installed"]] == [str(root)]
     assert document["also_found"] == [str(root / "packages" / "member")]
+
+
+@pytest.mark.parametrize(
+    ("uv_table", "manager"),
+    [
+        ('[tool.uv]\nsources = { tinya = { path = "../tinya" } }\n', "uv"),
+        ('[tool.uv]\ndefault-groups = ["dev"]\n', "uv"),
+        ("[tool.uv.workspace]\nmembers = []\n", "uv"),
+        ('[tool.uv.pip]\ntarget = "/somewhere"\n', "pylock"),
+        ('[tool.uv]\nlink-mode = "symlink"\n', "pylock"),
+        ('[[tool.uv.index]]\nurl = "http://127.0.0.1:1/simple"\n', "pylock"),
+    ],
+)
+def test_only_uvs_project_tables_make_a_uv_project(tmp_path, uv_table, manager):
+    """Without a uv.lock, `[tool.uv]` means uv only when it holds what uv's project workflow
+    alone reads: settings every uv command reads (`pip`, `link-mode`, an index) leave the
+    project in envlock's own flow, which never reads them (a repository cannot opt out)."""
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "pyproject.toml").write_text(
+        '[project]\nname = "p"\nversion = "0.1.0"\ndependencies = []\n\n' + uv_table
+    )
+    assert manager_for(find_project(folder)).name == manager

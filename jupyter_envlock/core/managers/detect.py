@@ -2,8 +2,10 @@
 
 `[tool.envlock] manager` wins. Otherwise: a uv.lock means uv; a poetry.lock, or Poetry dependency
 tables, mean Poetry; a member of a uv workspace (whose uv.lock is at the workspace root) means uv;
-a `[tool.uv]` table with no other lock means uv, unless all it holds is `[[tool.uv.index]]` (the
-index table envlock's own flow reads too, as its guide says); a PDM or Hatch project (pdm.lock,
+a `[tool.uv]` table with no other lock means uv when it holds what only uv's project workflow
+reads (sources, a workspace, default groups...), not when it holds only settings any uv command
+reads (`[[tool.uv.index]]`, which envlock's own flow reads too, `[tool.uv.pip]`, `link-mode`...):
+a repository cannot turn envlock's own flow, which never reads them, into uv's, which does; a PDM or Hatch project (pdm.lock,
 hatch.toml...) is that tool's, unless its pylock.toml is envlock's own; everything else, and every
 project envlock creates, is envlock's own pylock.toml flow.
 """
@@ -52,8 +54,28 @@ def _has_poetry_dependencies(project: Project) -> bool:
     return isinstance(poetry, dict) and ("dependencies" in poetry or "group" in poetry)
 
 
+# `[tool.uv]` keys that only uv's project interface (uv lock, uv sync, uv run) reads.
+UV_PROJECT_KEYS = frozenset(
+    {
+        "build-constraint-dependencies",
+        "conflicts",
+        "constraint-dependencies",
+        "default-groups",
+        "dependency-groups",
+        "dev-dependencies",
+        "environments",
+        "managed",
+        "override-dependencies",
+        "package",
+        "required-environments",
+        "sources",
+        "workspace",
+    }
+)
+
+
 def _has_uv_settings(project: Project) -> bool:
-    """`[tool.uv]` says more than where packages come from (sources, workspace, groups...)."""
+    """`[tool.uv]` holds something only uv's project workflow reads (see the module's doc)."""
     pyproject = project.pyproject
     uv = pyproject.data.get("tool", {}).get("uv", {}) if pyproject is not None else {}
-    return isinstance(uv, dict) and any(key != "index" for key in uv)
+    return isinstance(uv, dict) and any(key in UV_PROJECT_KEYS for key in uv)
