@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name
 from packaging.version import Version
+from traitlets.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import support` whatever the rootdir
 
@@ -36,6 +37,7 @@ pytest_plugins = [
 
 from support.index import IndexServer, build_simple_index, publish_wheels  # noqa: E402
 from support.isolation import isolate, offline_settings, trust_project  # noqa: E402
+from support.server_config import envlock_server_config  # noqa: E402
 from support.wheelhouse import ensure_wheelhouse, find_uv  # noqa: E402
 from support.wheels import build_failing_sdist, build_wheel  # noqa: E402
 
@@ -50,6 +52,17 @@ def pytest_configure(config: pytest.Config) -> None:
     import tempfile
 
     os.environ["JUPYTER_ENVLOCK_DATA_DIR"] = tempfile.mkdtemp(prefix="envlock-test-data-")
+
+
+# --------------------------------------------------------------------------- the in-process server
+
+
+@pytest.fixture
+def jp_server_config() -> Config:
+    """pytest-jupyter's server loads the real extension, as `pip install` does through
+    jupyter_server_config.d. A module's variation overrides this fixture, takes it as its argument
+    and sets only its own traits (see support/server_config.py)."""
+    return envlock_server_config()
 
 
 # --------------------------------------------------------------------------- caches

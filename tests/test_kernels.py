@@ -11,13 +11,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 from kernel_support import SHARED_PROJECT as SHARED
 from kernel_support import (
-    KernelWorld,
     connect,
     copy_project,
     execute,
@@ -25,22 +23,12 @@ from kernel_support import (
     value,
     write_project,
 )
-from traitlets.config import Config
+from support.server_config import kernel_world_root_dir as jp_root_dir  # noqa: F401 -- a fixture
 
 from jupyter_envlock import provisioner
 from jupyter_envlock.kernelspecs import EnvlockKernelSpecManager
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def jp_server_config() -> Config:
-    return Config({"ServerApp": {"jpserver_extensions": {"jupyter_envlock": True}}})
-
-
-@pytest.fixture
-def jp_root_dir(kernel_world: KernelWorld) -> Path:
-    return kernel_world.root
 
 
 @pytest.fixture

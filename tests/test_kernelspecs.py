@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_events import EventLogger
-from traitlets.config import Config
+from support.server_config import envlock_server_config
 
 from jupyter_envlock import cli, kernel_launch, provisioner
 from jupyter_envlock.app import EVENT_SCHEMA, EnvlockApp
@@ -259,10 +259,7 @@ def test_kernels_install_of_a_missing_project_is_a_user_error(tmp_path: Path, ca
 
 
 def test_extension_swaps_the_spec_manager_and_registers_events(jp_configurable_serverapp, tree):
-    app = jp_configurable_serverapp(
-        config=Config({"ServerApp": {"jpserver_extensions": {"jupyter_envlock": True}}}),
-        root_dir=tree,
-    )
+    app = jp_configurable_serverapp(config=envlock_server_config(), root_dir=tree)
     ksm = app.kernel_spec_manager
     assert isinstance(ksm, EnvlockKernelSpecManager)
     assert Path(ksm.root_dir) == tree
@@ -280,13 +277,8 @@ class Records(logging.Handler):
 
 
 def test_a_configured_spec_manager_is_respected(jp_configurable_serverapp, tree, monkeypatch):
-    config = Config(
-        {
-            "ServerApp": {
-                "jpserver_extensions": {"jupyter_envlock": True},
-                "kernel_spec_manager_class": "jupyter_client.kernelspec.KernelSpecManager",
-            }
-        }
+    config = envlock_server_config(
+        ServerApp={"kernel_spec_manager_class": "jupyter_client.kernelspec.KernelSpecManager"}
     )
     records = Records()
     link = EnvlockApp._link_jupyter_server_extension
@@ -303,11 +295,6 @@ def test_a_configured_spec_manager_is_respected(jp_configurable_serverapp, tree,
 
 
 def test_manage_kernel_specs_off(jp_configurable_serverapp, tree):
-    config = Config(
-        {
-            "ServerApp": {"jpserver_extensions": {"jupyter_envlock": True}},
-            "EnvlockApp": {"manage_kernel_specs": False},
-        }
-    )
+    config = envlock_server_config(EnvlockApp={"manage_kernel_specs": False})
     app = jp_configurable_serverapp(config=config, root_dir=tree)
     assert type(app.kernel_spec_manager) is KernelSpecManager

@@ -13,20 +13,10 @@ from typing import Any
 import pytest
 import tomllib
 from kernel_support import KernelWorld, copy_project, execute, open_kernel, value
-from traitlets.config import Config
+from support.server_config import kernel_world_root_dir as jp_root_dir  # noqa: F401 -- a fixture
 
 from jupyter_envlock.cli import render
 from jupyter_envlock.kernel_side.envlock_kernel import imports, pip_guard
-
-
-@pytest.fixture
-def jp_server_config() -> Config:
-    return Config({"ServerApp": {"jpserver_extensions": {"jupyter_envlock": True}}})
-
-
-@pytest.fixture
-def jp_root_dir(kernel_world: KernelWorld) -> Path:
-    return kernel_world.root
 
 
 def dependencies(project: Path) -> list[str]:

@@ -12,17 +12,15 @@ from typing import Any
 import pytest
 from kernel_support import execute, open_kernel, value
 from support.index import publish_wheels
+from support.server_config import kernel_world_root_dir as jp_root_dir  # noqa: F401 -- a fixture
 from support.wheels import build_wheel
-from test_magics import dependencies, jp_root_dir, jp_server_config, locked, own_project
+from test_magics import dependencies, locked, own_project
 
 from jupyter_envlock.kernel_side.envlock_kernel.missing import MIME
 
 pytestmark = pytest.mark.slow
 
 MAY, JULY = "2026-05-01T00:00:00Z", "2026-07-01T00:00:00Z"
-
-
-__all__ = ["jp_root_dir", "jp_server_config"]  # the server fixtures of test_magics, reused
 
 
 def hints(run: Any) -> list[dict[str, Any]]:

@@ -18,7 +18,6 @@ import pytest
 import tomllib
 from kernel_support import execute, open_kernel, start_session, value
 from support.isolation import forbid_processes
-from traitlets.config import Config
 
 from jupyter_envlock.core import kernel_layer, operations
 from jupyter_envlock.core.environment import installed_distributions
@@ -26,18 +25,6 @@ from jupyter_envlock.core.kernel_layer import KernelLayerConflict
 from jupyter_envlock.core.runner import POETRY_VARIABLE
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def jp_server_config() -> Config:
-    return Config({"ServerApp": {"jpserver_extensions": {"jupyter_envlock": True}}})
-
-
-@pytest.fixture
-def jp_root_dir(tmp_path: Path) -> Path:
-    root = tmp_path / "root"
-    root.mkdir()
-    return root
 
 
 def layers(envlock_env: Any) -> Path:

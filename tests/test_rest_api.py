@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import tomllib
+from support.server_config import select_traits
 from traitlets.config import Config
 
 from jupyter_envlock.core import environment, operations
@@ -30,12 +31,13 @@ Reply = tuple[int, dict[str, Any]]
 
 
 @pytest.fixture
-def jp_server_config(request: pytest.FixtureRequest) -> Config:
-    """Load the real extension, as `pip install` does through jupyter_server_config.d."""
-    config: dict[str, Any] = {"ServerApp": {"jpserver_extensions": {"jupyter_envlock": True}}}
-    if "shallow_scan" in request.fixturenames:
-        config["EnvlockApp"] = {"scan_depth": 1, "ignored_folders": ["skipme"]}
-    return Config(config)
+def jp_server_config(jp_server_config: Config, request: pytest.FixtureRequest) -> Config:
+    """The real extension (conftest's); `shallow_scan` narrows its scan."""
+    return select_traits(
+        jp_server_config,
+        request,
+        shallow_scan={"EnvlockApp": {"scan_depth": 1, "ignored_folders": ["skipme"]}},
+    )
 
 
 @pytest.fixture

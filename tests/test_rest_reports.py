@@ -8,16 +8,10 @@ from typing import Any
 
 import pytest
 from test_rest_api import Api
-from traitlets.config import Config
 
 from jupyter_envlock.core import operations
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def jp_server_config() -> Config:
-    return Config({"ServerApp": {"jpserver_extensions": {"jupyter_envlock": True}}})
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from jupyter_server.auth.authorizer import Authorizer
+from support.server_config import select_traits
 from traitlets.config import Config
 
 pytestmark = pytest.mark.slow
@@ -40,14 +41,14 @@ class RecordingAuthorizer(Authorizer):
 
 
 @pytest.fixture
-def jp_server_config(request: pytest.FixtureRequest) -> Config:
-    """The real extension, as installed; RecordingAuthorizer when a test asks for it."""
-    server: dict[str, Any] = {"jpserver_extensions": {"jupyter_envlock": True}}
-    if "recording_authorizer" in request.fixturenames:
-        server["authorizer_class"] = RecordingAuthorizer
-    if "unauthenticated_access_allowed" in request.fixturenames:
-        server["allow_unauthenticated_access"] = True
-    return Config({"ServerApp": server})
+def jp_server_config(jp_server_config: Config, request: pytest.FixtureRequest) -> Config:
+    """The real extension, as installed (conftest's); RecordingAuthorizer when a test asks for it."""
+    return select_traits(
+        jp_server_config,
+        request,
+        recording_authorizer={"ServerApp": {"authorizer_class": RecordingAuthorizer}},
+        unauthenticated_access_allowed={"ServerApp": {"allow_unauthenticated_access": True}},
+    )
 
 
 @pytest.fixture

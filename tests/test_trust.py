@@ -45,6 +45,7 @@ from kernel_support import execute, start_session
 from packaging.markers import Marker, default_environment
 from support import hostile
 from support.sandbox import VICTIM_PACKAGE, Sandbox
+from support.server_config import select_traits
 from support.server_process import ServerProcess
 from test_security import call
 from traitlets.config import Config
@@ -158,12 +159,12 @@ def legacy_env(sb: Sandbox, project: Path) -> Path:
 
 
 @pytest.fixture
-def jp_server_config(request: pytest.FixtureRequest) -> Config:
-    """The real extension, as installed; `trust_all` turns on EnvlockApp.trust_all_projects."""
-    config: dict[str, Any] = {"ServerApp": {"jpserver_extensions": {"jupyter_envlock": True}}}
-    if "trust_all" in request.fixturenames:
-        config["EnvlockApp"] = {"trust_all_projects": True}
-    return Config(config)
+def jp_server_config(jp_server_config: Config, request: pytest.FixtureRequest) -> Config:
+    """The real extension, as installed (conftest's); `trust_all` turns on
+    EnvlockApp.trust_all_projects."""
+    return select_traits(
+        jp_server_config, request, trust_all={"EnvlockApp": {"trust_all_projects": True}}
+    )
 
 
 @pytest.fixture

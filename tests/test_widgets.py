@@ -105,13 +105,6 @@ def test_status_with_this_servers_own_environment(fake_ipywidgets, envlock_env, 
         assert "no jupyterlab_widgets" in warnings[0]["message"]
 
 
-@pytest.fixture
-def jp_server_config():
-    from traitlets.config import Config
-
-    return Config({"ServerApp": {"jpserver_extensions": {"jupyter_envlock": True}}})
-
-
 @pytest.mark.slow
 async def test_rest_status_carries_the_warnings(
     fake_ipywidgets, jp_fetch, jp_root_dir, envlock_env, make_project, tmp_path, monkeypatch

@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 from kernel_support import (
-    KernelWorld,
     copy_project,
     execute,
     open_kernel,
@@ -31,23 +30,13 @@ from kernel_support import (
     value,
     wait_for,
 )
-from traitlets.config import Config
+from support.server_config import kernel_world_root_dir as jp_root_dir  # noqa: F401 -- a fixture
 
 from jupyter_envlock import cli, worker
 from jupyter_envlock.cli.commands import Result
 from jupyter_envlock.kernel_launch import server_python
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def jp_server_config() -> Config:
-    return Config({"ServerApp": {"jpserver_extensions": {"jupyter_envlock": True}}})
-
-
-@pytest.fixture
-def jp_root_dir(kernel_world: KernelWorld) -> Path:
-    return kernel_world.root
 
 
 # ------------------------------------------------------------------ the worker alone
