@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support.cli import EnvlockRun, run_envlock, source_env
 
 pytestmark = pytest.mark.slow
-REPO = Path(__file__).resolve().parents[1]
 
 
-def envlock(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return subprocess.run(
-        [sys.executable, "-m", "jupyter_envlock", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-    )
+def envlock(*args: str, cwd: Path | None = None) -> EnvlockRun:
+    """`jupyter envlock ARGS` running this checkout's code (the CLI tests' and their neighbours')."""
+    return run_envlock(*args, cwd=cwd, env=source_env())
 
 
 def test_add_prints_what_changed_and_progress(envlock_env, make_project):

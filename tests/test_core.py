@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import tomllib
+from support.cli import run_envlock, source_env
 
 from jupyter_envlock.core import environment, operations
 from jupyter_envlock.core.atomic import project_lock
@@ -99,20 +100,8 @@ def test_status_is_busy_while_another_command_holds_the_project(envlock_env, mak
     operations.lock(project)
     assert operations.status(project).busy is False
     with project_lock(find_project(project).file_lock_path):
-        status = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "jupyter_envlock",
-                "status",
-                "--json",
-                "--project",
-                str(project),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-            env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+        status = run_envlock(
+            "status", "--json", "--project", str(project), env=source_env(), check=True
         )
     assert '"state": "busy"' in status.stdout
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 from kernel_support import KernelWorld, copy_project
 from nbclient import NotebookClient
+from support.cli import install_kernel_specs
 
 pytestmark = pytest.mark.slow
 
@@ -31,14 +31,7 @@ def elsewhere(kernel_world: KernelWorld, envlock_env, tmp_path: Path, monkeypatc
     """The shared project's files in a new folder, an empty env cache, the spec installed."""
     project = copy_project(kernel_world.project, tmp_path / "colleague" / "checkout" / "demo")
     assert not envlock_env.envlock_cache_dir.exists()
-    prefix = tmp_path / "prefix"
-    subprocess.run(
-        [sys.executable, "-m", "jupyter_envlock", "kernels", "install"]
-        + ["--project", str(project), "--prefix", str(prefix)],
-        check=True,
-        capture_output=True,
-    )
-    monkeypatch.setenv("JUPYTER_PATH", str(prefix / "share" / "jupyter"))
+    monkeypatch.setenv("JUPYTER_PATH", str(install_kernel_specs(project, tmp_path / "prefix")))
     return project
 
 
@@ -119,14 +112,7 @@ def test_kernel_side_runs_on_the_oldest_python(
     if "3.10" not in envlock_env.pythons:
         pytest.skip("no Python 3.10 on this machine")
     project = make_project(name="old-python", deps=["tinyd"], requires_python="==3.10.*")
-    prefix = tmp_path / "prefix"
-    subprocess.run(
-        [sys.executable, "-m", "jupyter_envlock", "kernels", "install"]
-        + ["--project", str(project), "--prefix", str(prefix)],
-        check=True,
-        capture_output=True,
-    )
-    monkeypatch.setenv("JUPYTER_PATH", str(prefix / "share" / "jupyter"))
+    monkeypatch.setenv("JUPYTER_PATH", str(install_kernel_specs(project, tmp_path / "prefix")))
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {
         "name": "envlock-old-python",

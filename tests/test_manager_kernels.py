@@ -9,14 +9,13 @@ changes nothing and removes nothing the kernel needs.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import tomllib
 from kernel_support import execute, open_kernel, start_session, value
+from support.cli import install_kernel_specs
 from support.isolation import forbid_processes
 
 from jupyter_envlock.core import kernel_layer, operations
@@ -188,12 +187,7 @@ def run_headless(project: Path, kernel: str, tmp_path: Path, monkeypatch: Any, c
     import nbformat
     from nbclient import NotebookClient
 
-    prefix = tmp_path / "prefix"
-    subprocess.run(
-        [sys.executable, "-m", "jupyter_envlock", "kernels", "install", "--project", str(project),
-         "--prefix", str(prefix)], check=True, capture_output=True,
-    )  # fmt: skip
-    monkeypatch.setenv("JUPYTER_PATH", str(prefix / "share" / "jupyter"))
+    monkeypatch.setenv("JUPYTER_PATH", str(install_kernel_specs(project, tmp_path / "prefix")))
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": kernel, "display_name": kernel, "language": "python"}
     nb.cells = [nbformat.v4.new_code_cell(c) for c in code]

@@ -5,13 +5,11 @@ with what envlock can do for them, and every command says which project it acted
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import tomllib
+from support.cli import run_envlock
 
 from jupyter_envlock.cli import execute
 from jupyter_envlock.core import kernel_layer, operations
@@ -195,12 +193,9 @@ def test_commands_act_on_the_project_they_are_run_in(tmp_path, make_project, env
 def test_kernels_install_at_a_repository_root_names_the_projects_below(tmp_path, make_project, envlock_env):
     root = make_project("repo-root", folder="repo")
     make_project("member", folder="repo/packages/member")
-    proc = subprocess.run(
-        [sys.executable, "-m", "jupyter_envlock", "kernels", "install", "--prefix", str(tmp_path / "k"), "--json"],
-        cwd=root, capture_output=True, text=True,
-    )  # fmt: skip
+    proc = run_envlock("kernels", "install", "--prefix", str(tmp_path / "k"), "--json", cwd=root)
     assert proc.returncode == 0, proc.stderr
-    document = json.loads(proc.stdout)
+    document = proc.json()
     assert [k["project"] for k in document["installed"]] == [str(root)]
     assert document["also_found"] == [str(root / "packages" / "member")]
 

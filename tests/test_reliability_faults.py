@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support.cli import ENVLOCK, EnvlockRun, run_envlock
 from support.index import IndexServer, _Handler, _HTTPServer
 
 from jupyter_envlock.core import environment, operations
@@ -37,7 +38,7 @@ PYTHON_MINOR = f"{sys.version_info.major}.{sys.version_info.minor}"
 def start_cli(*argv: str) -> subprocess.Popen[str]:
     """`jupyter envlock ...` in its own process group, so a kill can take uv down with it."""
     return subprocess.Popen(
-        [sys.executable, "-m", "jupyter_envlock", *argv, "--quiet"],
+        [*ENVLOCK, *argv, "--quiet"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -45,13 +46,8 @@ def start_cli(*argv: str) -> subprocess.Popen[str]:
     )
 
 
-def run_cli(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "jupyter_envlock", *argv, "--quiet"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+def run_cli(*argv: str) -> EnvlockRun:
+    return run_envlock(*argv, "--quiet")
 
 
 def kill(proc: subprocess.Popen[str], group: bool) -> bool:

@@ -14,13 +14,12 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from support.cli import EnvlockRun, run_envlock
 
 from jupyter_envlock import cli
 from jupyter_envlock.core import environment, operations
@@ -115,16 +114,10 @@ def snapshot(v: Victim) -> dict[str, object]:
     }
 
 
-def run_cli(*argv: str) -> subprocess.CompletedProcess[str]:
-    """`jupyter envlock ...` as a separate process, exactly as a terminal or the magics run it."""
-    return subprocess.run(
-        [sys.executable, "-m", "jupyter_envlock", *argv],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        timeout=120,
-    )
+def run_cli(*argv: str) -> EnvlockRun:
+    """`jupyter envlock ...` as a separate process, exactly as a terminal or the magics run it;
+    hostile input may come back in its output as bytes that are not UTF-8."""
+    return run_envlock(*argv, timeout=120, errors="replace")
 
 
 # --------------------------------------------------------------------------- the cases

@@ -18,12 +18,12 @@ import json
 import os
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support import hostile
+from support.cli import ENVLOCK, EnvlockRun, run_envlock
 from support.isolation import trust_project
 from support.sandbox import Sandbox
 from support.server_process import ServerProcess, private_mounts
@@ -32,9 +32,6 @@ from jupyter_envlock.core import operations
 from jupyter_envlock.core.project import MAX_NAME_IN_PATHS, find_project
 
 pytestmark = pytest.mark.slow
-
-ENVLOCK = [sys.executable, "-m", "jupyter_envlock"]
-
 
 def mounts_or_skip(script: str) -> list[str]:
     prefix = private_mounts(script)
@@ -48,9 +45,8 @@ def read_only(folder: Path) -> str:
     return f"mount --bind {q} {q}\nmount -o remount,ro,bind {q}"
 
 
-def envlock(*args: str, prefix: list[str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*(prefix or []), *ENVLOCK, *args], capture_output=True, text=True,
-                          timeout=600)  # fmt: skip
+def envlock(*args: str, prefix: list[str] | None = None) -> EnvlockRun:
+    return run_envlock(*args, prefix=prefix or (), timeout=600)
 
 
 def first_error_line(proc: subprocess.CompletedProcess[str]) -> str:

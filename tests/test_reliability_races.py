@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import itertools
 import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 from packaging.utils import canonicalize_name
+from support.cli import ENVLOCK
 
 from jupyter_envlock.core import environment, operations
 from jupyter_envlock.core.errors import EnvlockError
@@ -47,7 +47,7 @@ def race(*commands: Sequence[str]) -> list[subprocess.CompletedProcess[str]]:
     """Start every `jupyter envlock` command at once; wait for all of them."""
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "jupyter_envlock", *argv, "--quiet"],
+            [*ENVLOCK, *argv, "--quiet"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -149,7 +149,7 @@ def test_readers_never_see_a_torn_manifest_or_lock(scrubbed_env, tmp_path):
     operations.sync(root)
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "jupyter_envlock", "add", "--project", str(root), spec, "-q"],
+            [*ENVLOCK, "add", "--project", str(root), spec, "-q"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,

@@ -44,6 +44,7 @@ import pytest
 from kernel_support import execute, start_session
 from packaging.markers import Marker, default_environment
 from support import hostile
+from support.cli import EnvlockRun, run_envlock
 from support.sandbox import VICTIM_PACKAGE, Sandbox
 from support.server_config import select_traits
 from support.server_process import ServerProcess
@@ -65,31 +66,20 @@ SESSION_REFUSED = 500
 # --------------------------------------------------------------------------- helpers
 
 
-def envlock(
-    *args: str, cwd: Path | None = None, timeout: float = 300
-) -> subprocess.CompletedProcess:
+def envlock(*args: str, cwd: Path | None = None, timeout: float = 300) -> EnvlockRun:
     """`python -m jupyter_envlock ARGS`, as a terminal or a CI job runs it, in the sandbox's
     environment (inherited from os.environ). The working directory is the sandbox's base unless a
     test means the project folder."""
-    return subprocess.run(
-        [sys.executable, "-m", "jupyter_envlock", *args],
-        cwd=cwd if cwd is not None else Path(os.environ["JUPYTER_ENVLOCK_CACHE_DIR"]).parent,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        timeout=timeout,
+    base = Path(os.environ["JUPYTER_ENVLOCK_CACHE_DIR"]).parent
+    return run_envlock(
+        *args, cwd=cwd if cwd is not None else base, timeout=timeout, errors="replace"
     )
 
 
 def envlock_json(*args: str) -> tuple[int, dict[str, Any]]:
     proc = envlock(*args, "--json")
     assert "Traceback" not in proc.stderr, proc.stderr
-    try:
-        return proc.returncode, json.loads(proc.stdout)
-    except ValueError:
-        raise AssertionError(f"not one JSON document (exit {proc.returncode}):\n{proc.stdout}\n"
-                             f"{proc.stderr}") from None  # fmt: skip
+    return proc.returncode, proc.json()
 
 
 def trust(project: Path) -> None:

@@ -10,14 +10,11 @@ PYTHONPATH, found by the same metadata lookup as a real one.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support.cli import run_envlock, source_env
 from support.wheels import build_wheel
-from test_cli import REPO
 
 from jupyter_envlock.core import operations
 from jupyter_envlock.core.widgets import (
@@ -56,19 +53,7 @@ def server_with_widgets(tmp_path, envlock_env) -> dict[str, str]:
     wheel = build_wheel(tmp_path / "w", "jupyterlab_widgets", "3.0.13")
     site = tmp_path / "server-site"
     envlock_env.run_uv("pip", "install", "--target", str(site), "--no-deps", str(wheel))
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(site), str(REPO)])
-    return env
-
-
-def run(env: dict[str, str] | None, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "jupyter_envlock", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    return source_env(site)
 
 
 @pytest.mark.slow
@@ -78,7 +63,7 @@ def test_status_warns_when_the_server_cannot_render_the_envs_widgets(
     project = make_project("widgets-old", deps=["ipywidgets<8"])
     operations.sync(project)
 
-    proc = run(server_with_widgets, "status", "--project", str(project), "--json")
+    proc = run_envlock("status", "--project", str(project), "--json", env=server_with_widgets)
 
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["warnings"] == [
@@ -90,7 +75,7 @@ def test_status_warns_when_the_server_cannot_render_the_envs_widgets(
             "message": widget_warnings({"ipywidgets": "7.8.1"}, "3.0.13")[0]["message"],
         }
     ]
-    shown = run(server_with_widgets, "status", "--project", str(project))
+    shown = run_envlock("status", "--project", str(project), env=server_with_widgets)
     assert "Warning: ipywidgets 7.8.1 in this environment does not render" in shown.stdout
 
 
@@ -129,8 +114,10 @@ def test_add_ipywidgets_picks_what_the_server_renders_and_says_so(
     project = make_project("widgets-add", deps=["ipywidgets<8"])
     operations.lock(project)
 
-    proc = run(server_with_widgets, "add", "ipywidgets", "--no-sync", "--project", str(project),
-               "--json")
+    proc = run_envlock(
+        "add", "ipywidgets", "--no-sync", "--project", str(project), "--json",
+        env=server_with_widgets,
+    )  # fmt: skip
 
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
@@ -140,11 +127,15 @@ def test_add_ipywidgets_picks_what_the_server_renders_and_says_so(
         "ipywidgets 8.1.5: the newest version this server's jupyterlab_widgets 3.0.13 renders "
         "(ipywidgets >=8,<9)."
     ]
-    shown = run(server_with_widgets, "add", "ipywidgets", "--no-sync", "--project", str(project))
+    shown = run_envlock(
+        "add", "ipywidgets", "--no-sync", "--project", str(project), env=server_with_widgets
+    )
     assert "renders (ipywidgets >=8,<9)" in shown.stdout
     # A version the user asks for is theirs (status would warn about it).
-    asked = run(server_with_widgets, "add", "ipywidgets==9.0.0", "--no-sync", "--project",
-                str(project), "--json")
+    asked = run_envlock(
+        "add", "ipywidgets==9.0.0", "--no-sync", "--project", str(project), "--json",
+        env=server_with_widgets,
+    )  # fmt: skip
     assert [c["new"] for c in json.loads(asked.stdout)["changes"]] == ["9.0.0"]
 
 
@@ -153,8 +144,8 @@ def test_add_ipywidgets_on_this_servers_own_environment(
     fake_ipywidgets, envlock_env, tmp_path, make_project
 ):
     project = make_project("widgets-none")
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = run(env, "add", "ipywidgets", "--no-sync", "--project", str(project), "--json")
+    env = source_env()
+    proc = run_envlock("add", "ipywidgets", "--no-sync", "--project", str(project), "--json", env=env)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     frontend = server_frontend_version()  # this machine's server env, as it is

@@ -16,7 +16,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -30,14 +29,12 @@ from kernel_support import (
     value,
     wait_for,
 )
+from support.cli import run_envlock, source_env
 from support.server_config import kernel_world_root_dir as jp_root_dir  # noqa: F401 -- a fixture
 
 from jupyter_envlock import cli, worker
 from jupyter_envlock.cli.commands import Result
 from jupyter_envlock.kernel_launch import server_python
-
-REPO = Path(__file__).resolve().parents[1]
-
 
 # ------------------------------------------------------------------ the worker alone
 
@@ -47,8 +44,7 @@ class WorkerProcess:
     spoken to line by line."""
 
     def __init__(self, project: Path) -> None:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+        env = source_env()
         env["JUPYTER_ENVLOCK_PROJECT"] = str(project)
         self.proc = subprocess.Popen(
             server_python("jupyter_envlock.worker"),
@@ -90,17 +86,8 @@ class WorkerProcess:
 
 
 def cli_json(*argv: str, cwd: Path) -> tuple[Any, int]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    proc = subprocess.run(
-        [sys.executable, "-m", "jupyter_envlock", *argv],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-    )
-    return json.loads(proc.stdout), proc.returncode
+    proc = run_envlock(*argv, cwd=cwd, env=source_env())
+    return proc.json(), proc.returncode
 
 
 def without_paths(document: Any, *paths: str) -> Any:
