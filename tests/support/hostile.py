@@ -13,7 +13,6 @@ envlock must do instead. Nothing here is imported by jupyter_envlock.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import json
 import os
@@ -23,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .sandbox import Sandbox, canary_code, canary_shell
+from .wheelhouse import sha256_file
 from .wheels import build_wheel
 
 HEADER = '[project]\nname = "{name}"\nversion = "0.1.0"\nrequires-python = ">=3.10"\n'
@@ -272,10 +272,6 @@ def in_tree_backend(root: Path, sb: Sandbox) -> Path:
     return root
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _git(cwd: Path, *args: str) -> str:
     env = {
         **os.environ,
@@ -388,7 +384,7 @@ def lock_with_sdist(root: Path, sb: Sandbox) -> Path:
 [[packages]]
 name = "sdist-helper"
 version = "1.0.0"
-sdist = {{ name = "{sdist.name}", path = "{rel}", hashes = {{ sha256 = "{_sha256(sdist)}" }} }}
+sdist = {{ name = "{sdist.name}", path = "{rel}", hashes = {{ sha256 = "{sha256_file(sdist)}" }} }}
 """,
     )
 
@@ -408,7 +404,7 @@ def lock_with_pth_wheel(root: Path, sb: Sandbox) -> Path:
 [[packages]]
 name = "pth-helper"
 version = "1.0.0"
-wheels = [{{ name = "{wheel.name}", path = "{rel}", hashes = {{ sha256 = "{_sha256(wheel)}" }} }}]
+wheels = [{{ name = "{wheel.name}", path = "{rel}", hashes = {{ sha256 = "{sha256_file(wheel)}" }} }}]
 """,
     )
 

@@ -31,6 +31,8 @@ from urllib.parse import unquote, urlsplit
 
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
+from .wheelhouse import sha256_file
+
 _DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
 _publish_lock = threading.Lock()
 DEFAULT_UPLOAD_TIME = "2024-01-01T00:00:00Z"  # before any date a test locks "as of"
@@ -55,14 +57,6 @@ def _project_of(filename: str) -> str:
 
 def _is_dist(path: Path) -> bool:
     return path.is_file() and path.name.endswith(_DIST_SUFFIXES)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -92,7 +86,7 @@ def _place(src: Path, project_dir: Path, upload_time: str) -> Path:
     """Put a distribution file in its project folder (a hard link when possible: wheels are big)."""
     target = project_dir / src.name
     if target.exists():
-        if target.stat().st_size == src.stat().st_size and _sha256(target) == _sha256(src):
+        if target.stat().st_size == src.stat().st_size and sha256_file(target) == sha256_file(src):
             return target
         raise ValueError(f"{src.name} is already published with different contents")
     project_dir.mkdir(parents=True, exist_ok=True)
@@ -131,7 +125,7 @@ def _write_project_page(project_dir: Path) -> None:
     files = []
     times = _upload_times(project_dir)
     for dist in sorted(p for p in project_dir.iterdir() if _is_dist(p)):
-        digest = _sha256(dist)
+        digest = sha256_file(dist)
         attrs = [f'href="{html.escape(dist.name)}#sha256={digest}"']
         entry: dict[str, object] = {
             "filename": dist.name,

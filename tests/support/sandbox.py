@@ -24,7 +24,6 @@ in-process server. Hostile code writes a file into ``canary/`` when it runs (:fu
 from __future__ import annotations
 
 import ast
-import hashlib
 import json
 import os
 import stat
@@ -37,6 +36,7 @@ from pathlib import Path
 import pytest
 
 from .isolation import isolate, offline_settings
+from .wheelhouse import sha256_file
 from .wheels import build_wheel
 
 VICTIM_PACKAGE = "victimlib"  # installed in every victim env; an exact sync would remove it
@@ -87,8 +87,7 @@ def _entry(path: Path) -> Entry:
         return Entry("symlink", st.st_mode, st.st_mtime_ns, target=os.readlink(path))
     if stat.S_ISDIR(st.st_mode):
         return Entry("dir", st.st_mode, st.st_mtime_ns)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return Entry("file", st.st_mode, st.st_mtime_ns, st.st_size, digest)
+    return Entry("file", st.st_mode, st.st_mtime_ns, st.st_size, sha256_file(path))
 
 
 def _walk(root: Path) -> Iterator[Path]:

@@ -243,7 +243,9 @@ def _prefer_most_compatible(wheels: list[_File], wanted: set[Tag]) -> list[_File
     return [wheel for _, wheel in best.values()]
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The hex SHA-256 of a file, read in chunks (wheels run to tens of MB): the one the
+    wheelhouse, the index and the hostile locks use."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -253,7 +255,7 @@ def _sha256(path: Path) -> str:
 
 def _download(file: _File, dest: Path) -> int:
     target = dest / file.filename
-    if target.exists() and _sha256(target) == file.sha256:
+    if target.exists() and sha256_file(target) == file.sha256:
         return 0
     part = target.with_name(target.name + ".part")
     last_error: Exception | None = None
@@ -267,7 +269,7 @@ def _download(file: _File, dest: Path) -> int:
             time.sleep(1 + attempt)
     else:
         raise RuntimeError(f"download failed: {file.url}: {last_error}")
-    got = _sha256(part)
+    got = sha256_file(part)
     if got != file.sha256:
         part.unlink()
         raise RuntimeError(f"sha256 mismatch for {file.url}: expected {file.sha256}, got {got}")
