@@ -17,6 +17,7 @@ from jupyter_envlock.core.errors import (
     EnvlockError,
     FileSystemError,
     LockfileError,
+    ManifestError,
     NotADependency,
     OutsideRoot,
     ProjectNotFound,
@@ -253,9 +254,9 @@ def test_remove_of_non_dependency_changes_nothing(envlock_env, make_project):
 def test_dynamic_dependencies_and_broken_toml_change_nothing(envlock_env, make_project):
     dynamic = make_project(text='[project]\nname = "d"\ndynamic = ["dependencies"]\n')
     broken = make_project(text='[project\nname = "b"\n')
-    for project in (dynamic, broken):
+    for project, why in ((dynamic, "declared dynamic"), (broken, "not valid TOML")):
         before = snapshot(project)
-        with pytest.raises(Exception) as info:
+        with pytest.raises(ManifestError, match=why) as info:
             operations.add(project, ["tinyd"])
         assert "Traceback" not in info.value.message
         assert snapshot(project) == before
