@@ -216,12 +216,16 @@ def test_killed_after_a_delay_then_sync_recovers(shared: Shared, delay_ms: int):
 # --------------------------------------------------------------------------- a killed first build
 
 
+# name -> (what to wait for, kill the whole process group). The timed points count from the
+# env folder's appearance, not from the command's start: the CLI takes 0.3-0.5 s to get there, so a
+# kill timed from the start often came before there was any build to kill. A build here takes
+# 0.25 s or more from that folder to its sync marker.
 FRESH_POINTS = {
     "env-folder-created": ("folder", True),
     "first-package-installed": ("dists", True),
     "first-package-installed-uv-survives": ("dists", False),
-    "after-150ms": ("150", True),
-    "after-400ms": ("400", True),
+    "25ms-into-the-build": ("25", True),
+    "100ms-into-the-build": ("100", True),
 }
 
 
@@ -236,13 +240,22 @@ def test_killed_first_env_build_is_repaired(scrubbed_env, tmp_path: Path, point:
     env = find_project(root).default_env_dir(PYTHON_MINOR)
     what, group = FRESH_POINTS[point]
     proc = start_cli("sync", "--project", str(root))
-    if what == "folder":
-        wait_until(env.exists, proc)
-    elif what == "dists":
-        wait_until(lambda: bool(environment.dist_infos(env)), proc)
+    if what == "dists":
+        reached = wait_until(lambda: bool(environment.dist_infos(env)), proc)
     else:
-        time.sleep(int(what) / 1000)
-    kill(proc, group)
+        reached = wait_until(env.exists, proc)
+        if reached and what != "folder":
+            time.sleep(int(what) / 1000)
+    killed = kill(proc, group)
+    installed = environment.dist_infos(env)
+    print(point, "killed" if killed else "finished", f"{len(installed)} dists installed",
+          f"marker {'present' if (env / environment.MARKER).exists() else 'absent'}")  # fmt: skip
+    # The kill landed mid-build: the build had begun (what was waited for appeared while the
+    # command ran), our SIGKILL ended the command, and the env never got its sync marker (the
+    # last thing a build writes).
+    assert reached, f"never saw {what} appear"
+    assert killed and proc.returncode == -signal.SIGKILL, "the command finished before the kill"
+    assert not (env / environment.MARKER).exists(), "the build was complete before the kill"
     assert (root / "pyproject.toml").read_bytes() == manifest
     assert (root / "pylock.toml").read_bytes() == lock
     recovered = run_cli("sync", "--project", str(root))
