@@ -14,14 +14,13 @@ import subprocess
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
 import tomllib
 from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 from kernel_support import KernelWorld, copy_project
-from nbclient import NotebookClient
 from support.cli import install_kernel_specs
+from support.notebooks import run_notebook
 
 pytestmark = pytest.mark.slow
 
@@ -42,20 +41,11 @@ def locked_version(project: Path, name: str) -> str:
 
 def test_nbclient_runs_a_notebook_on_a_copy_with_an_empty_cache(elsewhere: Path, envlock_env):
     lock_before = (elsewhere / "pylock.toml").read_bytes()
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "envlock-shared-demo",
-        "display_name": "Python (shared-demo)",
-        "language": "python",
-    }
-    nb.cells = [
-        nbformat.v4.new_code_cell("import sys, tinya, importlib.metadata as md\nprint(sys.prefix)"),
-        nbformat.v4.new_code_cell("print(md.version('tinya'))"),
-        nbformat.v4.new_code_cell("%dep list"),
-    ]
-    NotebookClient(
-        nb, timeout=120, startup_timeout=120, resources={"metadata": {"path": str(elsewhere)}}
-    ).execute()
+    nb = run_notebook(elsewhere, "envlock-shared-demo", [
+        "import sys, tinya, importlib.metadata as md\nprint(sys.prefix)",
+        "print(md.version('tinya'))",
+        "%dep list",
+    ])  # fmt: skip
     prefix = nb.cells[0].outputs[0]["text"].strip()
     assert Path(prefix).is_relative_to(envlock_env.envlock_cache_dir)
     assert nb.cells[1].outputs[0]["text"].strip() == locked_version(elsewhere, "tinya")
@@ -113,20 +103,11 @@ def test_kernel_side_runs_on_the_oldest_python(
         pytest.skip("no Python 3.10 on this machine")
     project = make_project(name="old-python", deps=["tinyd"], requires_python="==3.10.*")
     monkeypatch.setenv("JUPYTER_PATH", str(install_kernel_specs(project, tmp_path / "prefix")))
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "envlock-old-python",
-        "display_name": "x",
-        "language": "python",
-    }
-    nb.cells = [
-        nbformat.v4.new_code_cell("import sys, tinyd; print(sys.version_info[:2])"),
-        nbformat.v4.new_code_cell("%dep add tinya"),
-        nbformat.v4.new_code_cell("import tinya; print(tinya.__name__)"),
-    ]
-    NotebookClient(
-        nb, timeout=120, startup_timeout=120, resources={"metadata": {"path": str(project)}}
-    ).execute()
+    nb = run_notebook(project, "envlock-old-python", [
+        "import sys, tinyd; print(sys.version_info[:2])",
+        "%dep add tinya",
+        "import tinya; print(tinya.__name__)",
+    ])  # fmt: skip
     assert nb.cells[0].outputs[0]["text"].strip() == "(3, 10)"
     assert nb.cells[2].outputs[0]["text"].strip() == "tinya"
     assert "tinya" in (project / "pyproject.toml").read_text()

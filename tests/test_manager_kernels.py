@@ -17,6 +17,7 @@ import tomllib
 from kernel_support import execute, open_kernel, start_session, value
 from support.cli import install_kernel_specs
 from support.isolation import forbid_processes
+from support.notebooks import run_notebook
 
 from jupyter_envlock.core import kernel_layer, operations
 from jupyter_envlock.core.environment import installed_distributions
@@ -184,16 +185,8 @@ async def test_panel_sees_managers_and_folders_that_are_not_projects_yet(
 def run_headless(project: Path, kernel: str, tmp_path: Path, monkeypatch: Any, code: list[str]) -> list[str]:
     """`kernels install` into a prefix on JUPYTER_PATH, then nbclient runs a notebook naming the
     kernel, as a CI job does; the cells' text outputs."""
-    import nbformat
-    from nbclient import NotebookClient
-
     monkeypatch.setenv("JUPYTER_PATH", str(install_kernel_specs(project, tmp_path / "prefix")))
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": kernel, "display_name": kernel, "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(c) for c in code]
-    NotebookClient(
-        nb, timeout=120, startup_timeout=120, resources={"metadata": {"path": str(project)}}
-    ).execute()
+    nb = run_notebook(project, kernel, code)
     return [
         "".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in cell.outputs)
         for cell in nb.cells
