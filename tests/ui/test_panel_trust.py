@@ -5,14 +5,14 @@ itself; envlock refuses that start before anything is built or run. The panel sh
 card (what building would do, a "Trust and build" button, the terminal command), the badge says
 `untrusted`, and a toast offers to review it. Clicking "Trust and build" trusts the project,
 builds its env with the usual progress and starts the notebook's kernel. Screenshots:
-docs/images/trust-card.png (and test-artifacts/trust-card.png). One story (``STORY``).
+test-artifacts/trust-card.png (and docs/images/trust-card.png with ENVLOCK_DOCS_IMAGES=1). One
+story (``STORY``).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,6 @@ from playwright.sync_api import expect
 from jupyter_envlock.core import operations
 
 STORY = True
-DOCS_IMAGE = Path(__file__).resolve().parents[2] / "docs" / "images" / "trust-card.png"
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +77,7 @@ def test_opening_the_notebook_of_an_untrusted_project_builds_nothing(
     assert not envs.exists() or not any(envs.iterdir())
 
 
-def test_the_trust_card_shows_what_building_would_do(page: Any, shots: Path) -> None:
+def test_the_trust_card_shows_what_building_would_do(page: Any, doc_shot: Any) -> None:
     card = trust_card(page)
     expect(card).to_be_visible(timeout=UI_TIMEOUT)
     expect(state_badge(page)).to_have_attribute("data-state", "untrusted", timeout=UI_TIMEOUT)
@@ -95,8 +94,7 @@ def test_the_trust_card_shows_what_building_would_do(page: Any, shots: Path) -> 
     # the card's long URL and path wrap between folders, nothing is clipped or overflows
     assert layout_problems(card) == {"split": [], "clipped": [], "overflow": False}
     page.wait_for_timeout(500)  # let the toast settle for the picture
-    page.screenshot(path=str(shots / "trust-card.png"))
-    shutil.copyfile(shots / "trust-card.png", DOCS_IMAGE)
+    doc_shot(page, "trust-card.png")
 
 
 def test_trust_and_build_builds_with_progress_and_starts_the_kernel(
