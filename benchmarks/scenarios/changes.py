@@ -1,0 +1,160 @@
+"""Changes next to uv's (issue 11, item 2): add and remove one package (`tabulate` on the local
+index; scikit-learn in the `--pypi` part, item 5).
+
+`jupyter-envlock add/remove` (and through the `jupyter` launcher), `%dep add/remove` in a running
+project kernel (its warm worker started by the warm-up round), `uv add/remove` on a uv project of
+the same packages (envlock's kernel packages listed too, so both resolve the same set) on the same
+index; Poetry and pip for scale. All interleaved in the same rounds, one project per tool, each
+change undone by the next step.
+
+The breakdown, in the same rounds: probe.py runs the console-script change with its imports done
+first and records every process it starts; the warm worker's path (`Worker.answer`) runs the
+%dep lines without a kernel, so the kernel↔worker round trip is the kernel's time minus that;
+once after the rounds, the same lines under cProfile name the Python functions that cost (lock
+reads and validation, the env's metadata scan, manifest parsing) and how often they run.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from harness.breakdown import (
+    Probe,
+    bare_imports,
+    describe_profile,
+    import_times,
+    probe_cli,
+    probe_worker,
+)
+from harness.context import Context
+from harness.kernels import execute, running_kernel
+from harness.measure import fmt, interleaved, log, median, timed
+from harness.report import Row, Section, table, within
+
+CLI_TARGET = 1.3
+DEP_TARGET = 1.0
+
+
+def run(ctx: Context) -> list[Section]:
+    pkg = ctx.package  # what every tool adds and removes
+    log(f"add / remove {pkg}")
+    world, envlock, uv = ctx.world, ctx.envlock, ctx.uv
+    env = world.env()
+    console = str(world.bin_dir / "jupyter-envlock")
+    baseline = bare_imports(envlock.root, env)
+    imports = {}
+    for verb in ("add", "remove"):
+        imports[verb] = import_times([console, verb, pkg, "-q"], envlock.root, env).own(baseline)
+    modules = {verb: ctx.probes.write(times) for verb, times in imports.items()}
+    cli = {verb: Probe() for verb in ("add", "remove")}
+    warm = {verb: Probe() for verb in ("add", "remove")}
+
+    steps: dict = {
+        f"uv add {pkg}": lambda: uv.run("add", pkg),
+        f"uv remove {pkg}": lambda: uv.run("remove", pkg),
+        "python -c pass": lambda: timed([sys.executable, "-c", "pass"], envlock.root, env),
+    }
+    for verb in ("add", "remove"):
+        steps[f"jupyter-envlock {verb} {pkg}"] = lambda v=verb: envlock.run(v, pkg, "-q")
+    for verb in ("add", "remove"):
+        steps[f"jupyter envlock {verb} {pkg}"] = lambda v=verb: envlock.run(
+            v, pkg, "-q", form="launcher"
+        )
+    for verb in ("add", "remove"):
+        steps[f"_probe {verb}"] = lambda v=verb: cli[v].add(
+            probe_cli(modules[v], [v, pkg, "-q"], envlock.root, env)
+        ) or 0.0
+
+    def warm_pair() -> float:
+        result = probe_worker(envlock.root, [f"add {pkg}", f"remove {pkg}"], env)
+        for item, verb in zip(result["lines"], ("add", "remove"), strict=True):  # type: ignore[call-overload]
+            warm[verb].add({"imports": 0.0, "work": item["seconds"], "processes": item["processes"]})
+        return 0.0
+
+    steps["_warm worker path"] = warm_pair
+    poetry = ctx.poetry if ctx.wants("poetry") else None
+    if poetry is not None:
+        steps[f"poetry add {pkg}"] = lambda: poetry.run("add", pkg)
+        steps[f"poetry remove {pkg}"] = lambda: poetry.run("remove", pkg)
+    if ctx.wants("pip"):
+        pip = ctx.pip
+        steps[f"pip install {pkg}"] = lambda: pip.run("install", pkg)
+        steps[f"pip uninstall -y {pkg}"] = lambda: pip.run("uninstall", "-y", pkg)
+
+    if ctx.wants("magic"):
+        with ctx.kernel_environ():
+            factory = ctx.kernels().project_kernel(f"envlock-{envlock.name}")
+            with running_kernel(factory) as (_km, kc, loop):
+                for verb in ("add", "remove"):
+                    line = f"%dep {verb} {pkg}"
+                    steps[f"{line} (kernel)"] = lambda c=line: execute(kc, loop, c)
+                samples = interleaved(steps, ctx.runs, "changes")
+    else:
+        samples = interleaved(steps, ctx.runs, "changes")
+    profiles = probe_worker(envlock.root, [f"add {pkg}", f"remove {pkg}"], env, profile=True)
+    profile_rows = profiles["profile"]
+
+    for key, s in samples.items():
+        s.label = key if key.startswith("python -c") else f"`{key.replace(' (kernel)', '')}`" + (
+            " in a kernel" if key.endswith("(kernel)") else ""
+        )
+    bare = samples["python -c pass"].median
+    sections, breakdown = [], []
+    for verb in ("add", "remove"):
+        ref = samples[f"uv {verb} {pkg}"]
+        probe, hot = cli[verb], warm[verb]
+        cli_why = (
+            f"Interpreter start {fmt(bare)}, imports {fmt(median(probe.imports))} "
+            f"({imports[verb].summary(limit=3, cumulative=False)}), then the work "
+            f"{fmt(median(probe.work))}: {probe.describe_processes()} and envlock's own Python "
+            f"{fmt(probe.python)}. `uv {verb}` resolves, locks and syncs in one native process."
+        )
+        rows = [
+            Row(ref, ref, "reference"),
+            Row(samples[f"jupyter-envlock {verb} {pkg}"], ref, f"≤ {CLI_TARGET}× uv {verb}",
+                within(samples[f"jupyter-envlock {verb} {pkg}"], ref, CLI_TARGET), cli_why),
+            Row(samples[f"jupyter envlock {verb} {pkg}"], ref),
+        ]  # fmt: skip
+        dep_key = f"%dep {verb} {pkg} (kernel)"
+        if dep_key in samples:
+            dep = samples[dep_key]
+            trip = dep.median - median(hot.work)
+            dep_why = (
+                f"The warm worker's own work {fmt(median(hot.work))}: {hot.describe_processes()} "
+                f"and envlock's Python {fmt(hot.python)}; the kernel↔worker round trip and "
+                f"rendering {fmt(trip)}. Python functions that start no process (cProfile, "
+                f"both lines): {describe_profile(profile_rows, 4)}."
+            )
+            rows.append(Row(dep, ref, f"≤ {DEP_TARGET}× uv {verb}", within(dep, ref, DEP_TARGET),
+                            dep_why))  # fmt: skip
+        for tool in (f"poetry {verb} {pkg}",
+                     f"pip install {pkg}" if verb == "add" else f"pip uninstall -y {pkg}"):  # fmt: skip
+            if tool in samples:
+                rows.append(Row(samples[tool], ref))
+        sections.append(Section(f"Change: {verb} {pkg}", rows))
+        breakdown.append([
+            f"`jupyter-envlock {verb}`", fmt(samples[f"jupyter-envlock {verb} {pkg}"].median),
+            fmt(bare), fmt(median(probe.imports)), "-", fmt(probe.python),
+            probe.describe_processes(),
+        ])  # fmt: skip
+        if dep_key in samples:
+            breakdown.append([
+                f"`%dep {verb}` (warm worker)", fmt(samples[dep_key].median),
+                "-", "-", fmt(samples[dep_key].median - median(hot.work)), fmt(hot.python),
+                hot.describe_processes(),
+            ])  # fmt: skip
+    notes = [
+        "Round trip: the %dep time in the kernel minus the same lines through the worker's "
+        "`Worker.answer` in a warm process of its own (the kernel's transport, the worker's "
+        "JSON lines, the magic's rendering).",
+        "Python functions that start no process, in the warm worker's add then remove, by "
+        f"cumulative time under cProfile (inflated; call counts exact): {describe_profile(profile_rows, 10)}.",
+    ]
+    sections.append(Section(
+        "Changes: where the time goes",
+        [Row(samples["python -c pass"])],
+        notes,
+        [table(["change", "wall", "interpreter start", "imports", "kernel↔worker round trip",
+                "envlock's Python", "processes"], breakdown, "lrrrrrl")],
+    ))  # fmt: skip
+    return sections
