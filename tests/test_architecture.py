@@ -66,3 +66,36 @@ def test_one_subprocess_choke_point_in_the_core():
             continue
         names = {module for module, _ in _imports(path)}
         assert "subprocess" not in names, f"{path} starts processes outside core/runner.py"
+
+
+# Imports where they are needed (issue 11): what a command that answers from a few file reads
+# must not import. A no-op pays for every module it loads, at every shell prompt and kernel start.
+ANY_COMMAND_SKIPS = ("tomlkit", "filelock", "packaging.pylock", *JUPYTER)
+
+
+def modules_of_command(argv: list[str], cwd: Path) -> set[str]:
+    """The modules `jupyter envlock ARGV` has loaded when it is done, run in a fresh interpreter
+    as the console script runs it."""
+    code = (
+        "import sys\n"
+        "from jupyter_envlock.cli import main\n"
+        f"code = main({argv!r})\n"
+        "sys.stdout.flush()\n"
+        "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)\n"
+        "raise SystemExit(code)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    return set(proc.stderr.split())
+
+
+def loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in names))
+
+
+def test_version_imports_no_core(tmp_path):
+    modules = modules_of_command(["--version"], tmp_path)
+    assert loaded(modules, ("jupyter_envlock.core.operations", "jupyter_envlock.cli.commands",
+                            "packaging", *ANY_COMMAND_SKIPS)) == []  # fmt: skip
+

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..core.errors import EnvlockError
 from ..core.progress import Progress, ProgressEvent
-from .commands import Result
 from .parser import ParserExit, build_parser
+
+if TYPE_CHECKING:  # the commands import the core: only the command that runs imports it
+    from .commands import Result
 
 __all__ = ["Outcome", "dispatch", "execute", "main", "progress_line"]
 
@@ -86,6 +88,8 @@ def execute(argv: Sequence[str] | None, progress: Progress | None = None) -> Out
 def main(argv: Sequence[str] | None = None) -> int:
     outcome = execute(argv)
     if outcome.json:
+        import json
+
         print(json.dumps(outcome.document))
     elif outcome.text:
         print(outcome.text, file=sys.stdout if outcome.exit_code == 0 else sys.stderr)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 COMMON = ("--project", "--json", "--quiet")
 # The commands a notebook may run on its own kernel's project (%dep).
@@ -31,9 +31,26 @@ class Parser(argparse.ArgumentParser):
     """An ArgumentParser that never prints or exits by itself (the %dep magic runs it in a
     worker process whose stdout is a protocol channel)."""
 
+    _checking = False  # inside add_argument, which formats an argument only to check it
+
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._said: list[str] = []
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        self._checking = True
+        try:
+            return super().add_argument(*args, **kwargs)
+        finally:
+            self._checking = False
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        """argparse sizes a formatter to the terminal (importing shutil to ask) even when it
+        only checks an argument being added, dozens of times per parser built: that check
+        gets a fixed width, help and errors the terminal's."""
+        if self._checking:
+            return argparse.HelpFormatter(self.prog, width=100)
+        return super()._get_formatter()
 
     def _print_message(self, message: str, file: object = None) -> None:
         if message:
