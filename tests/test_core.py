@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import tomllib
+from packaging.utils import canonicalize_name
 from support.cli import run_envlock, source_env
 
 from jupyter_envlock.core import environment, operations
@@ -26,7 +27,7 @@ from jupyter_envlock.core.errors import (
     ResolutionError,
     StaleLockError,
 )
-from jupyter_envlock.core.project import discover_projects, find_project
+from jupyter_envlock.core.project import discover_projects, find_project, normalized_name
 
 pytestmark = pytest.mark.slow
 
@@ -321,6 +322,13 @@ def test_noop_sync_runs_no_uv(envlock_env, make_project, monkeypatch):
     monkeypatch.setattr(subprocess, "run", no_process)
     report = operations.sync(project)
     assert report.sync.noop
+
+
+def test_normalized_name_is_packagings(make_project):
+    """Finding a project normalizes names without importing packaging; it must agree with it."""
+    names = ["Django", "oslo.concurrency", "A__b..C--d", "requests", "zope.interface", "_x_", "Ünï"]
+    for name in names:
+        assert normalized_name(name) == canonicalize_name(name), name
 
 
 def test_sync_is_exact_and_status_sees_hand_installs(envlock_env, make_project):

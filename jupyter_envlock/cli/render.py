@@ -11,8 +11,6 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from packaging.utils import canonicalize_name
-
 from ..core.results import (
     BuildPlan,
     ChangeReportDict,
@@ -340,6 +338,8 @@ def project_header(name: str, project_root: str, cwd: str | None) -> Rendered:
 
 def missing_import(hint: MissingImportDict) -> Rendered:
     """The line under a ModuleNotFoundError's traceback."""
+    from packaging.utils import canonicalize_name
+
     module, dist = hint["module"], hint["distribution"]
     if hint["action"] == "sync":
         text = (

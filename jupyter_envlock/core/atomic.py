@@ -1,20 +1,23 @@
-"""Atomic writes and the per-project lock: a killed process never leaves a half-written file."""
+"""Atomic writes and the per-project lock: a killed process never leaves a half-written file.
+
+filelock and tempfile are imported by the functions that use them: reading commands (`status`,
+a no-op `sync`) import this module and must not pay for them.
+"""
 
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-from filelock import FileLock, Timeout
 
 from .errors import ToolError
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, fsync, then rename over it."""
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -34,6 +37,8 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 @contextmanager
 def project_lock(lock_path: Path, timeout: float = 600) -> Iterator[None]:
     """Serialize every command that touches one project (manifest, lock or env)."""
+    from filelock import FileLock, Timeout
+
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with FileLock(str(lock_path), timeout=timeout):
@@ -49,8 +54,11 @@ def is_busy(lock_path: Path) -> bool:
     written and a manifest not yet written)."""
     if not lock_path.exists():
         return False
+    from filelock import FileLock, Timeout
+
     try:
         with FileLock(str(lock_path), timeout=0):
             return False
     except Timeout:
         return True
+

@@ -25,26 +25,25 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from email.parser import HeaderParser
 from pathlib import Path
-from typing import Any, Literal
-
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import SpecifierSet
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING, Any, Literal
 
 from .atomic import write_bytes_atomic
 from .errors import EnvlockError, ForeignEnvironment, SourceBuildRefused, ToolError
 from .progress import Progress, ProgressEvent, no_progress
-from .project import Project, cache_dir
-from .pythons import Interpreter, choose, is_known_interpreter
+from .project import Project, cache_dir, normalized_name
 from .results import EnvReport
-from .runner import run_uv
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
+
+    from .pythons import Interpreter
+
+# What only building or inspecting an env needs (packaging's parsers, uv's runner, the
+# interpreter search) is imported by the functions that need it: finding an env and reading its
+# marker is the whole of a no-op sync or status.
 
 MARKER = ".envlock-sync.json"
 OWNER = ".envlock-owner.json"  # in the env: the project it was made for (only ever refuses)
@@ -108,6 +107,9 @@ def locate(project: Project, requires_python: str | None) -> EnvInfo | None:
     configured = project.configured_env_dir()
     if configured is not None:
         return EnvInfo(configured, pyvenv_version(configured))
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
     spec = SpecifierSet(requires_python or "")
     envs_dir = cache_dir() / "envs"
     best: EnvInfo | None = None
@@ -132,6 +134,10 @@ def plan(
 ) -> tuple[EnvInfo, Interpreter]:
     """Where the env goes and which base interpreter builds it and resolves for it (an existing
     fitting env wins). Refuses, before anything runs, an env that is not envlock's to use."""
+    from packaging.version import Version
+
+    from .pythons import Interpreter, choose
+
     existing = locate(project, requires_python)
     if existing is not None and existing.exists and existing.python_version:
         vet(project, existing)
@@ -175,6 +181,8 @@ def is_owned(project: Project, env_dir: Path) -> bool:
 def _claim(project: Project, env_dir: Path) -> None:
     """Record the env as this project's before it is created, so that a half-made one (a killed
     `uv venv`) is still known to be envlock's own."""
+    from datetime import datetime, timezone
+
     envs = _owned_record(project)
     now = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     envs.setdefault(_key(env_dir), {"created": now})
@@ -287,6 +295,8 @@ def vet_foreign(project: Project, env: EnvInfo) -> None:
             f"The interpreter of the environment {shown} ({target}) is not the Python its "
             f"pyvenv.cfg names ({home}); envlock will not run it."
         )
+    from .pythons import is_known_interpreter
+
     if not is_known_interpreter(target):
         raise ForeignEnvironment(
             f"The environment {shown} runs {target}, which is not a Python envlock knows on "
@@ -367,6 +377,10 @@ def is_synced(env: EnvInfo, lock_sha256: str, project: Project) -> bool:
 def create(env: EnvInfo, interp: Interpreter, project: Project, progress: Progress) -> None:
     """A fresh virtualenv, without seeding: pip comes from the lock like everything else. The
     folder is recorded as this project's first; a half-made one of its own is started over."""
+    import shutil
+
+    from .runner import run_uv
+
     if env.exists:
         return
     _refuse_unusable_location(project, env)
@@ -391,6 +405,8 @@ def create(env: EnvInfo, interp: Interpreter, project: Project, progress: Progre
 
 def remove_own(project: Project, env_dir: Path) -> None:
     """Delete an env envlock created for this project (and forget it); anything else stays."""
+    import shutil
+
     if not is_owned(project, env_dir):
         return
     shutil.rmtree(env_dir, ignore_errors=True)
@@ -470,17 +486,19 @@ def _refuse_unagreed_removals(project: Project, env: EnvInfo, request: SyncReque
     """An env envlock did not create: what an exact sync would remove is the user's to agree to."""
     if request.allow_removals:
         return
+    from .runner import run_uv
+
     result = run_uv(
         [*_sync_args(project, env, request), "--dry-run"], project_indexes=_indexes(project)
     )
     # the project's own editable install is removed by the exact sync and put back right after
-    own = canonicalize_name(project.name) if request.editable else None
+    own = normalized_name(project.name) if request.editable else None
     removed = sorted(
         f"{m.group(2)} {m.group(3)}"
         for line in result.stderr.splitlines()
         if (m := _CHANGE_LINE.match(line))
         and m.group(1) == "-"
-        and canonicalize_name(m.group(2)) != own
+        and normalized_name(m.group(2)) != own
     )
     if removed:
         raise ForeignEnvironment(
@@ -498,6 +516,8 @@ def _sync_unmarked(
     request: SyncRequest,
     progress: Progress,
 ) -> EnvReport:
+    from .runner import run_uv
+
     create(env, interp, project, progress)
     result = EnvReport(env.path, env.python_version, noop=False)
     progress(ProgressEvent("install", "Installing packages from pylock.toml"))
@@ -539,7 +559,7 @@ def _sync_unmarked(
 
 def source_build_refused(project: Project, names: list[str], details: str) -> SourceBuildRefused:
     shown = ", ".join(sorted(set(names)))
-    listed = ", ".join(f'"{canonicalize_name(n)}"' for n in sorted(set(names)))
+    listed = ", ".join(f'"{normalized_name(n)}"' for n in sorted(set(names)))
     return SourceBuildRefused(
         f"pylock.toml would build {shown} from source (an sdist, a folder or a git checkout in "
         "the lock), which runs its build code; envlock installs wheels only unless "
@@ -563,7 +583,7 @@ def install_progress(progress: Progress, result: EnvReport) -> Callable[[str], N
         if change:
             sign, name, version = change.groups()
             target = result.installed if sign == "+" else result.removed
-            target.append(f"{canonicalize_name(name)}=={version}")
+            target.append(f"{normalized_name(name)}=={version}")
             if sign == "+":
                 done[0] += 1
                 total[0] = max(total[0], done[0])
@@ -592,7 +612,7 @@ def _dist_info_dirs(env_dir: Path) -> dict[str, tuple[str, Path]]:
             stem = info.name[: -len(".dist-info")]
             name, _, version = stem.partition("-")
             if name and version:
-                out[canonicalize_name(name)] = (version, info)
+                out[normalized_name(name)] = (version, info)
     return out
 
 
@@ -613,6 +633,10 @@ def installed_distributions(env_dir: Path) -> dict[str, str]:
 def installed_requires(env_dir: Path) -> dict[str, list[Requirement]]:
     """name -> the `Requires-Dist` of each installed distribution (read from METADATA headers;
     an unreadable file or line is skipped, as installers do)."""
+    from email.parser import HeaderParser
+
+    from packaging.requirements import InvalidRequirement, Requirement
+
     out: dict[str, list[Requirement]] = {}
     for name, (_, info) in _dist_info_dirs(env_dir).items():
         try:

@@ -9,35 +9,25 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from packaging.markers import (
-    InvalidMarker,
-    Marker,
-    UndefinedComparison,
-    UndefinedEnvironmentName,
-    default_environment,
-)
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion
-
 from .errors import LockfileError
 from .indexes import redact, strip_credentials
 from .pyproject import PyProject
-from .pythons import Interpreter, lock_floor
-from .requirements import parse_requirement
-from .runner import run_uv
 
 if TYPE_CHECKING:
     from packaging.pylock import Pylock
+    from packaging.requirements import Requirement
+
+    from .pythons import Interpreter
+
+# packaging's parsers, uv's runner and the interpreter search are imported where they are used:
+# a no-op sync or status imports this module and never parses a requirement or a marker.
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -54,6 +44,8 @@ _HASH_LINE = re.compile(r'^manifest-hash = "([0-9a-f]{64})"\r?$', re.MULTILINE)
 
 def manifest_hash(manifest: PyProject) -> str:
     """A hash of exactly what the resolution depends on; reordering or reformatting changes nothing."""
+    from .requirements import parse_requirement
+
     reqs = {
         str(group or ""): sorted(str(parse_requirement(r)) for r in items)
         for group, items in manifest.requirements().items()
@@ -172,6 +164,8 @@ class Lock:
 
     def packages(self) -> list[LockedPackage]:
         """Names, versions and markers from the plain data (no validation needed)."""
+        from packaging.utils import canonicalize_name
+
         out = []
         for p in self.data.get("packages") or []:
             if not isinstance(p, dict) or not isinstance(p.get("name"), str):
@@ -213,6 +207,9 @@ class Lock:
 
     def satisfies(self, requirements: Iterable[Requirement], python_version: str) -> bool:
         """Every requirement that applies on this machine is locked at a version it allows."""
+        from packaging.utils import canonicalize_name
+        from packaging.version import InvalidVersion
+
         environment = marker_environment(python_version)
         locked = self.versions(environment)
         for req in requirements:
@@ -231,6 +228,13 @@ class Lock:
 
 def _applies(marker: str, environment: Mapping[str, object]) -> bool:
     """A marker from a lock or a manifest; one that cannot be evaluated does not apply."""
+    from packaging.markers import (
+        InvalidMarker,
+        Marker,
+        UndefinedComparison,
+        UndefinedEnvironmentName,
+    )
+
     try:
         return Marker(marker).evaluate(environment, context="lock_file")  # type: ignore[arg-type]
     except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
@@ -250,6 +254,8 @@ def _all_files_hashed(pkg: object) -> bool:
 
 def marker_environment(python_version: str) -> dict[str, str]:
     """This machine's marker environment, for an env whose Python is `python_version`."""
+    from packaging.markers import default_environment
+
     env: dict[str, str] = {k: str(v) for k, v in default_environment().items()}
     parts = python_version.split(".")
     env["python_version"] = ".".join(parts[:2])
@@ -274,6 +280,15 @@ def compile_lock(
 
     `exclude_newer` ignores files uploaded after that date (recorded in the lock); `constraints`
     limit versions without being requirements (nor recorded)."""
+    import shutil
+    import tempfile
+
+    from packaging.utils import canonicalize_name
+
+    from .pythons import lock_floor
+    from .requirements import parse_requirement
+    from .runner import run_uv
+
     requirements = [
         str(parse_requirement(r)) for items in manifest.requirements().values() for r in items
     ]

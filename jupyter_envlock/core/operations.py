@@ -14,15 +14,10 @@ FileSystemError whose message says what the system refused (disk full, read-only
 from __future__ import annotations
 
 import functools
-import platform
-import shlex
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ParamSpec, TypeVar
-
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from . import environment
 from .atomic import project_lock
@@ -42,7 +37,6 @@ from .managers import Manager, PylockManager, manager_for
 from .progress import Progress, ProgressEvent, no_progress
 from .project import Project, ProjectRef, find_project
 from .pyproject import StalePolicy, check_exclude_newer
-from .requirements import normalize_group, parse_requirement
 from .results import (
     ChangeReport,
     Dependency,
@@ -52,15 +46,15 @@ from .results import (
     Status,
     TrustState,
 )
-from .tree import Tree, build_tree
 from .trust import TrustPolicy, TrustSource, TrustStore, TrustStoreError
-from .widgets import (
-    KERNEL_PACKAGE,
-    server_frontend_version,
-    widget_warnings,
-    widgets_constraints,
-    widgets_note,
-)
+from .widgets import KERNEL_PACKAGE, server_frontend_version, widget_warnings
+
+if TYPE_CHECKING:
+    from .tree import Tree
+
+# Every command imports this facade: what only changes, trees and index queries need
+# (packaging's parsers, the widget rules) is imported in the functions that use it, so that a
+# no-op `sync`, `status` or `python` costs its file reads and little else.
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -97,6 +91,11 @@ def add(
     """Add to the main list, a PEP 735 `group`, or (uv and Poetry projects) an `extra`; the
     first `add` in a folder creates the project, and a project the user creates is trusted
     (source "created")."""
+    from packaging.utils import canonicalize_name
+
+    from .requirements import parse_requirement
+    from .widgets import widgets_constraints, widgets_note
+
     requirements = [parse_requirement(s) for s in specs]
     if not requirements:
         raise ManifestError("Name at least one requirement to add.")
@@ -126,6 +125,8 @@ def _trust_created(project: Project) -> None:
 
 
 def _target(group: str | None, extra: str | None) -> tuple[str | None, str | None]:
+    from .requirements import normalize_group
+
     if group is not None and extra is not None:
         raise ManifestError("Name a group or an extra (--optional), not both.")
     return normalize_group(group), normalize_group(extra)
@@ -234,6 +235,10 @@ def upgrade(
 
 def _package_name(text: str) -> str:
     """A bare package name (upgrade takes names; versions come from the manifest)."""
+    from packaging.utils import canonicalize_name
+
+    from .requirements import parse_requirement
+
     req = parse_requirement(text)
     if str(req) != req.name:
         raise RequirementError(
@@ -248,6 +253,8 @@ def outdated(path: ProjectRef, progress: Progress = no_progress) -> Outdated:
     """Direct dependencies with a newer version on the project's indexes: the newest the
     manifest allows and the newest overall. Offline, it says it could not check; it never
     changes anything."""
+    from .requirements import parse_requirement
+
     owner = manager(path)
     direct = owner.dependencies()
     deps = [d for d in direct if d.locked is not None and not parse_requirement(d.requirement).url]
@@ -279,6 +286,8 @@ def outdated(path: ProjectRef, progress: Progress = no_progress) -> Outdated:
 
 
 def _newer(candidate: str | None, locked: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
     try:
         return candidate is not None and Version(candidate) > Version(locked)
     except InvalidVersion:
@@ -296,6 +305,8 @@ def explained_builds(owner: Manager) -> Iterator[None]:
 
 
 def _explain_build(owner: Manager, error: BuildFailed) -> BuildFailed:
+    from packaging.utils import canonicalize_name
+
     if error.version is None:
         return error
     name, version = canonicalize_name(error.package), error.version
@@ -331,7 +342,8 @@ def status(path: ProjectRef, policy: TrustPolicy | None = None) -> Status:
     found = owner.status()
     if found.env_path is not None and found.env != "missing":
         installed = installed_distributions(Path(found.env_path))
-        found.warnings = widget_warnings(installed, server_frontend_version())
+        if KERNEL_PACKAGE in installed:  # the server's version (a sys.path scan) only for widgets
+            found.warnings = widget_warnings(installed, server_frontend_version())
     found.trust = _trust_state(owner, policy or TrustPolicy())
     return found
 
@@ -351,6 +363,8 @@ def list_dependencies(path: ProjectRef) -> list[Dependency]:
 def tree(path: ProjectRef) -> Tree:
     """Every package locked for this machine and which locked packages require it: read from
     the lock and the env's metadata, no process run."""
+    from .tree import build_tree
+
     owner = manager(path)
     env_dir, python = _env_of(owner)
     return build_tree(owner.locked_versions(), owner.dependencies(), env_dir, python)
@@ -358,6 +372,8 @@ def tree(path: ProjectRef) -> Tree:
 
 def _env_of(owner: Manager) -> tuple[Path | None, str]:
     """The project's env folder (None while there is none) and the Python its markers use."""
+    import platform
+
     try:
         env_dir = owner.env_python().parent.parent
     except EnvlockError:
@@ -427,6 +443,8 @@ def revoke(path: ProjectRef) -> TrustState:
 
 
 def trust_command(project: Project) -> str:
+    import shlex
+
     return f"jupyter envlock trust --project {shlex.quote(str(project.root))}"
 
 

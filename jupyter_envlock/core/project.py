@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
-
 from .errors import OutsideRoot, ProjectNotFound
 from .pyproject import MANIFEST, PyProject
 
@@ -37,12 +35,23 @@ def cache_dir() -> Path:
     return Path(user_cache_dir("jupyter-envlock", appauthor=False))
 
 
+def normalized_name(name: str) -> str:
+    """PEP 503's normalized name, exactly as `packaging.utils.canonicalize_name` makes it (a test
+    holds the two together). Kept here so that finding a project and its env imports no
+    `packaging` (whose `utils` pulls in `tags`, `logging` and `subprocess`): a no-op `status` or
+    `sync` stays a few file reads."""
+    value = name.lower().replace("_", "-").replace(".", "-")
+    while "--" in value:
+        value = value.replace("--", "-")
+    return value
+
+
 def slug(name: str) -> str:
     """A normalized name safe as a file name and a kernel name: `^[a-z0-9._-]+$`, never `.`/`..`,
     at most MAX_NAME_IN_PATHS characters (the same on every machine).
 
     A project's name comes from a cloned repository; it must never steer a path."""
-    safe = re.sub(r"[^a-z0-9._-]+", "-", canonicalize_name(name)).strip("-.") or "project"
+    safe = re.sub(r"[^a-z0-9._-]+", "-", normalized_name(name)).strip("-.") or "project"
     if len(safe) <= MAX_NAME_IN_PATHS:
         return safe
     digest = hashlib.sha256(safe.encode()).hexdigest()[:8]

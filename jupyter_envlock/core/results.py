@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypedDict
 
-from packaging.version import InvalidVersion, Version
-
 from .project import Project
 from .pyproject import ManagerName
 from .trust import TrustSource
@@ -234,6 +232,8 @@ class Change:
             return "added"
         if self.new is None:
             return "removed"
+        from packaging.version import InvalidVersion, Version
+
         try:
             return "upgraded" if Version(self.new) > Version(self.old) else "downgraded"
         except InvalidVersion:

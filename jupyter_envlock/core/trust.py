@@ -23,11 +23,8 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal, cast, get_args
-
-from filelock import FileLock, Timeout
 
 from .atomic import write_bytes_atomic
 from .errors import EnvlockError
@@ -112,6 +109,8 @@ class TrustStore:
         first reason and date stay); returns the grant in force."""
         if source not in SOURCES:
             raise ValueError(f"Unknown trust source {source!r}; expected one of {SOURCES}.")
+        from datetime import datetime, timezone
+
         key = project_key(project_root)
         with self._locked():
             grants = self.load()
@@ -135,6 +134,8 @@ class TrustStore:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
+        from filelock import FileLock, Timeout  # reading the store (every status) needs neither
+
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             with FileLock(str(self.path.with_name(self.path.name + ".lock")), LOCK_TIMEOUT):

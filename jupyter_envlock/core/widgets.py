@@ -14,16 +14,13 @@ process asking (the server, its %dep worker, `jupyter envlock`) is the server's 
 
 from __future__ import annotations
 
-import importlib.metadata
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from packaging.requirements import Requirement
-from packaging.specifiers import SpecifierSet
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
-
-from .requirements import is_bare
 from .results import WarningDict
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 FRONTEND = "jupyterlab_widgets"
 KERNEL_PACKAGE = "ipywidgets"
@@ -33,6 +30,8 @@ RENDERS: dict[int, str] = {1: ">=7.6,<8", 3: ">=8,<9"}
 
 def server_frontend_version() -> str | None:
     """The version of jupyterlab_widgets next to this server (None: it has none)."""
+    import importlib.metadata  # scans sys.path: only when an env has widgets to judge
+
     try:
         return importlib.metadata.version(FRONTEND)
     except importlib.metadata.PackageNotFoundError:
@@ -44,6 +43,8 @@ def supported_range(frontend_version: str | None) -> str | None:
     None when unknown."""
     if frontend_version is None:
         return None
+    from packaging.version import InvalidVersion, Version
+
     try:
         return RENDERS.get(Version(frontend_version).major)
     except InvalidVersion:
@@ -67,6 +68,9 @@ def widget_warnings(
     supported = supported_range(frontend_version)
     if supported is None:
         return []
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import InvalidVersion
+
     try:
         if SpecifierSet(supported).contains(kernel_version, prereleases=True):
             return []
@@ -93,6 +97,10 @@ def _warning(installed: str, supported: str | None, message: str) -> WarningDict
 def widgets_constraints(requirements: Sequence[Requirement], frontend_version: str | None) -> list[str]:
     """For a bare `ipywidgets` being added: the constraint that keeps the resolution to what
     the server renders (a version the user asked for is theirs: `status` warns instead)."""
+    from packaging.utils import canonicalize_name
+
+    from .requirements import is_bare
+
     asked = any(canonicalize_name(r.name) == KERNEL_PACKAGE and is_bare(r) for r in requirements)
     supported = supported_range(frontend_version)
     return [f"{KERNEL_PACKAGE}{supported}"] if asked and supported else []

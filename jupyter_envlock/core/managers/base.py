@@ -10,15 +10,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
-from typing import ClassVar
-
-from packaging.requirements import Requirement
+from typing import TYPE_CHECKING, ClassVar
 
 from ..errors import ManifestError
 from ..progress import Progress
 from ..project import Project
 from ..pyproject import ManagerName, StalePolicy
 from ..results import BuildPlan, ChangeReport, Dependency, LockState, Status
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 
 class Manager(ABC):

@@ -8,16 +8,12 @@ failed sync puts manifest and lock back as they were.
 from __future__ import annotations
 
 import hashlib
-import platform
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
-
-from .. import environment, index_query
+from .. import environment
 from ..atomic import is_busy, write_bytes_atomic
 from ..environment import EnvInfo
 from ..errors import (
@@ -38,12 +34,9 @@ from ..lockfile import (
     marker_environment,
     recorded_manifest_hash,
 )
-from ..manifest import Manifest, is_same_requirement
 from ..progress import Progress, ProgressEvent
 from ..project import LOCKFILE
 from ..pyproject import AddBounds, ManagerName, PyProject, StalePolicy, check_exclude_newer
-from ..pythons import Interpreter, choose
-from ..requirements import TypedRequirement, is_bare, parse_requirement, with_bound
 from ..results import (
     BuildPlan,
     ChangeReport,
@@ -60,10 +53,16 @@ from ..results import (
     no_drift,
 )
 from .base import Manager
-from .edits import bound_version, listed_dependencies, remove_one
 
 if TYPE_CHECKING:
     from packaging.pylock import PackageSdist, PackageWheel
+    from packaging.requirements import Requirement
+
+    from ..pythons import Interpreter
+
+# The reading methods a no-op runs (fast_sync, status, env_python) import nothing beyond this
+# module's own imports; what parses requirements, edits the manifest (tomlkit), finds
+# interpreters or asks the indexes is imported where it is used.
 
 
 def read_or_none(path: Path) -> bytes | None:
@@ -87,6 +86,8 @@ def lock_state(pyproject: PyProject, lock: Lock | None, python_version: str) -> 
 
 
 def _requirements(pyproject: PyProject) -> list[Requirement]:
+    from ..requirements import parse_requirement
+
     texts = [r for items in pyproject.requirements().values() for r in items]
     return [parse_requirement(t) for t in (*texts, *KERNEL_REQUIREMENTS)]
 
@@ -147,12 +148,16 @@ class PylockManager(Manager):
 
     def _python_version(self, pyproject: PyProject) -> str:
         """The Python the env has (else this one's): markers in a universal lock depend on it."""
+        import platform
+
         env = self._env(pyproject)
         if env is not None and env.python_version:
             return env.python_version
         return platform.python_version()
 
     def status(self) -> Status:
+        import platform
+
         pyproject = self._pyproject()
         raw = read_or_none(self.lock_path)
         lock = Lock.parse(raw, str(self.lock_path)) if raw is not None else None
@@ -185,6 +190,8 @@ class PylockManager(Manager):
         return lock.versions(marker_environment(python)) if lock else {}
 
     def dependencies(self) -> list[Dependency]:
+        from .edits import listed_dependencies
+
         pyproject = self._pyproject()
         return listed_dependencies(pyproject, self.locked_versions())
 
@@ -217,6 +224,8 @@ class PylockManager(Manager):
         return self.report(sync=EnvReport(env.path, env.python_version, noop=True))
 
     def build_plan(self) -> BuildPlan:
+        from packaging.utils import canonicalize_name
+
         pyproject = self._pyproject()
         lock = _lenient_lock(read_or_none(self.lock_path))
         configured = [strip_credentials(str(i["url"])) for i in pyproject.uv_indexes]
@@ -232,6 +241,8 @@ class PylockManager(Manager):
         return BuildPlan(len(here), indexes, built, pyproject.has_build_system)
 
     def export_requirements(self) -> str:
+        from packaging.utils import canonicalize_name
+
         lock = Lock.load(self.lock_path)
         lines = [
             "# Exported by jupyter-envlock from pylock.toml; install with",
@@ -256,6 +267,9 @@ class PylockManager(Manager):
         exclude_newer: bool = True,
         only_binary: bool = False,
     ) -> dict[str, str]:
+        from .. import index_query
+        from ..pythons import choose
+
         pyproject = self._pyproject()
         # a base interpreter runs uv's query, never the env's own (it may be a repository's);
         # the env's Python version still decides which versions fit
@@ -287,6 +301,10 @@ class PylockManager(Manager):
         constraints: Sequence[str] = (),
         extra: str | None = None,
     ) -> ChangeReport:
+        from packaging.utils import canonicalize_name
+
+        from ..requirements import is_bare
+
         _no_extras(extra)
         session = _Session(self, progress)
         session.asked = {canonicalize_name(r.name) for r in requirements}
@@ -307,6 +325,8 @@ class PylockManager(Manager):
         progress: Progress,
         extra: str | None = None,
     ) -> ChangeReport:
+        from .edits import remove_one
+
         _no_extras(extra)
         session = _Session(self, progress)
         report = self.report()
@@ -330,6 +350,8 @@ class PylockManager(Manager):
         )
 
     def upgrade(self, names: Sequence[str], all: bool, progress: Progress) -> ChangeReport:
+        from packaging.utils import canonicalize_name
+
         session = _Session(self, progress)
         session.asked = {canonicalize_name(n) for n in names}
         return session.edit_lock_sync(
@@ -339,6 +361,10 @@ class PylockManager(Manager):
     def create(self, sync: bool, progress: Progress) -> ChangeReport:
         """A new project in a folder without a manifest (from its requirements.txt, if any):
         manifest and lock are written together, or neither."""
+        from packaging.utils import canonicalize_name
+
+        from ..requirements import parse_requirement
+
         session = _Session(self, progress)
         report = self.report(relocked=True)
         report.edits = [
@@ -387,6 +413,8 @@ def _no_extras(extra: str | None) -> None:
 def _source_only(lock: Lock, python_version: str) -> set[str]:
     """The lock's packages for this machine that only a source build installs (an sdist and no
     wheel, a folder, a git checkout)."""
+    from packaging.utils import canonicalize_name
+
     here = lock.versions(marker_environment(python_version))
     return {
         canonicalize_name(str(p.get("name")))
@@ -431,6 +459,10 @@ def source_builds_allowed(pyproject: PyProject) -> frozenset[str]:
     """What the manifest itself asks to build from source: the packages it names in
     `[tool.envlock] allow-source-builds`, and those it requires from a URL (a git repository,
     an archive): a lock made elsewhere cannot add to these."""
+    from packaging.utils import canonicalize_name
+
+    from ..requirements import parse_requirement
+
     direct = {
         canonicalize_name(req.name)
         for items in pyproject.requirements().values()
@@ -451,6 +483,8 @@ def _lenient_lock(raw: bytes | None) -> Lock | None:
 
 
 def _bound_version(lock: Lock, name: str, bounds: AddBounds) -> str | None:
+    from .edits import bound_version
+
     return bound_version([p.version for p in lock.packages() if p.name == name and p.version], bounds)
 
 
@@ -467,6 +501,8 @@ class _Session:
     edited, and the lock as it was."""
 
     def __init__(self, manager: PylockManager, progress: Progress) -> None:
+        from ..manifest import Manifest
+
         self.project = manager.project
         self.allow_removals = manager.allow_removals
         self.progress = progress
@@ -516,6 +552,9 @@ class _Session:
     def record_bounds(self, report: ChangeReport, lock: Lock, bare: list[Edit], group: str | None) -> Lock:
         """What was added bare is recorded with its locked version as bound (add-bounds), as
         `uv add` and `poetry add` do; the lock is re-stamped with the manifest it now matches."""
+        from ..manifest import is_same_requirement
+        from ..requirements import TypedRequirement, with_bound
+
         bounds = self.manifest.pyproject.settings.add_bounds
         changed = False
         for edit in bare:
