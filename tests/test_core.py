@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -322,6 +323,26 @@ def test_noop_sync_runs_no_uv(envlock_env, make_project, monkeypatch):
     monkeypatch.setattr(subprocess, "run", no_process)
     report = operations.sync(project)
     assert report.sync.noop
+
+
+def test_noop_answers_from_the_marker_and_any_edit_takes_the_long_way(envlock_env, make_project):
+    """The env's marker records the manifest bytes its lock was checked current for: an
+    unchanged project is answered from the marker alone; a comment in the manifest leaves the
+    lock current (the next sync records the new bytes), a new requirement makes it stale."""
+    project = make_project("marked", deps=["tinyd"])
+    manifest = project / "pyproject.toml"
+    env = operations.sync(project).sync.path
+
+    def recorded() -> str:
+        return environment.read_marker(env)["manifest-sha256"]
+
+    assert recorded() == hashlib.sha256(manifest.read_bytes()).hexdigest()
+    manifest.write_bytes(manifest.read_bytes() + b"# a note\n")
+    assert operations.status(project).state == "in-sync"
+    assert operations.sync(project).sync.noop
+    assert recorded() == hashlib.sha256(manifest.read_bytes()).hexdigest()
+    manifest.write_text(manifest.read_text().replace('"tinyd",', '"tinyd",\n    "tinyb",'))
+    assert operations.status(project).state == "lock-out-of-date"
 
 
 def test_normalized_name_is_packagings(make_project):

@@ -356,14 +356,19 @@ def dist_infos(env_dir: Path) -> list[str]:
     return sorted(names)
 
 
-def is_synced(env: EnvInfo, lock_sha256: str, project: Project) -> bool:
+def is_synced(
+    env: EnvInfo, lock_sha256: str, project: Project, manifest_sha256: str | None = None
+) -> bool:
     """The marker matches this lock, nothing was installed or removed by hand since, and the env
-    is still one envlock may use (its own, or one that passes the static check)."""
+    is still one envlock may use (its own, or one that passes the static check); with
+    `manifest_sha256`, the sync was also made (and the lock checked current) for exactly these
+    manifest bytes."""
     marker = read_marker(env.path)
     if not (
         env.exists
         and marker.get("lock-sha256") == lock_sha256
         and marker.get("project") == str(project.root)
+        and (manifest_sha256 is None or marker.get("manifest-sha256") == manifest_sha256)
         and marker.get("dists") == dist_infos(env.path)
     ):
         return False
@@ -423,6 +428,8 @@ class SyncRequest:
     allow_source_builds: Collection[str] = ()  # normalized names; ("*",) for all
     locked_names: Collection[str] = ()  # every package name in the lock
     allow_removals: bool = False
+    # the manifest bytes the lock was checked current for (recorded in the marker)
+    manifest_sha256: str | None = None
 
 
 def sync(
@@ -434,6 +441,12 @@ def sync(
 ) -> EnvReport:
     """Make `env` match the lock on disk exactly; a no-op when the marker says it already does."""
     if is_synced(env, request.lock_sha256, project):
+        marker = read_marker(env.path)
+        if request.manifest_sha256 and marker.get("manifest-sha256") != request.manifest_sha256:
+            # the manifest moved on without changing the lock (a comment, a reordering) and was
+            # checked current just now: the next no-op can tell from the marker alone
+            marker["manifest-sha256"] = request.manifest_sha256
+            write_bytes_atomic(env.path / MARKER, json.dumps(marker).encode())
         return EnvReport(env.path, env.python_version, noop=True)
     first_build = not env.exists
     if not first_build:
@@ -549,6 +562,7 @@ def _sync_unmarked(
     _drop_reinstalls(result)
     marker = {
         "lock-sha256": request.lock_sha256,
+        "manifest-sha256": request.manifest_sha256,
         "project": str(project.root),
         "editable": request.editable,
         "dists": dist_infos(env.path),

@@ -10,6 +10,7 @@ The manifest comes from a cloned repository: every value used anywhere is checke
 from __future__ import annotations
 
 import codecs
+import hashlib
 import re
 import sys
 from collections.abc import Mapping
@@ -98,6 +99,9 @@ class PyProject:
     uv_indexes: tuple[Mapping[str, Any], ...]
     tools: frozenset[str]  # names of the [tool.*] tables present
     data: Mapping[str, Any] = field(repr=False, compare=False)
+    # sha256 of the bytes read: what a sync records, so that a later no-op sees an unchanged
+    # manifest without parsing its requirements ("" for a manifest built from data alone)
+    sha256: str = field(default="", repr=False, compare=False)
 
     @classmethod
     def read(cls, path: Path) -> PyProject:
@@ -115,10 +119,10 @@ class PyProject:
             raise ManifestError(f"{path} is not valid TOML: {e}") from e
         except RecursionError:
             raise ManifestError(f"{path} is not valid TOML: it is nested too deeply.") from None
-        return cls.from_data(path, data)
+        return cls.from_data(path, data, hashlib.sha256(raw).hexdigest())
 
     @classmethod
-    def from_data(cls, path: Path, data: Mapping[str, Any]) -> PyProject:
+    def from_data(cls, path: Path, data: Mapping[str, Any], sha256: str = "") -> PyProject:
         project = _table(data, "project", path, "[project]")
         tool = _table(data, "tool", path, "[tool]")
         groups = _table(data, "dependency-groups", path, "[dependency-groups]")
@@ -142,6 +146,7 @@ class PyProject:
             uv_indexes=_uv_indexes(tool, path),
             tools=frozenset(str(k) for k in tool),
             data=data,
+            sha256=sha256,
         )
 
     def requirements(self) -> dict[str | None, list[str]]:

@@ -159,6 +159,18 @@ class PylockManager(Manager):
         import platform
 
         pyproject = self._pyproject()
+        verified = self._verified_env()
+        if verified is not None:  # as its sync left it: nothing to compare
+            return Status(
+                self.project,
+                self.name,
+                verified.python_version,
+                str(verified.path),
+                "in-sync",
+                "in-sync",
+                no_drift(),
+                busy=is_busy(self.project.file_lock_path),
+            )
         raw = read_or_none(self.lock_path)
         lock = Lock.parse(raw, str(self.lock_path)) if raw is not None else None
         env = self._env(pyproject)
@@ -203,25 +215,43 @@ class PylockManager(Manager):
             )
         return env.python
 
-    def fast_sync(self) -> ChangeReport | None:
-        """Lock current and the env's marker names this exact lock: three small reads, no uv.
-        (The marker is only written after a full sync of a lock that was checked then.)"""
+    def _synced_env(
+        self, raw: bytes, pyproject: PyProject, manifest_sha256: str | None = None
+    ) -> EnvInfo | None:
+        """The env, when its marker names exactly this lock (and, given `manifest_sha256`,
+        these manifest bytes) and it was left as that sync left it."""
+        env = self._env(pyproject)
+        lock_sha256 = hashlib.sha256(raw).hexdigest()
+        if env is None or not environment.is_synced(env, lock_sha256, self.project, manifest_sha256):
+            return None
+        return env
+
+    def _verified_env(self) -> EnvInfo | None:
+        """The env, when its marker says it was synced from exactly this lock, for exactly these
+        manifest bytes (the lock checked current for them then), and left as that sync left it:
+        the manifest, the lock and the marker read, the env's packages listed, nothing parsed
+        beyond the manifest. None means "ask the long way"."""
         raw = read_or_none(self.lock_path)
         pyproject = self.project.pyproject
-        if raw is None or pyproject is None:
+        if raw is None or pyproject is None or not pyproject.sha256:
             return None
-        if recorded_manifest_hash(raw) != manifest_hash(pyproject):
-            return None
-        return self._noop_if_synced(raw, pyproject)
+        return self._synced_env(raw, pyproject, pyproject.sha256)
 
     def _noop_if_synced(self, raw: bytes, pyproject: PyProject) -> ChangeReport | None:
         """The no-op report when the env's marker names exactly this lock."""
-        env = self._env(pyproject)
-        if env is None or not environment.is_synced(
-            env, hashlib.sha256(raw).hexdigest(), self.project
-        ):
-            return None
+        env = self._synced_env(raw, pyproject)
+        return None if env is None else self._noop(env)
+
+    def _noop(self, env: EnvInfo) -> ChangeReport:
         return self.report(sync=EnvReport(env.path, env.python_version, noop=True))
+
+    def fast_sync(self) -> ChangeReport | None:
+        """Lock current and the env's marker names this exact lock: three small reads and a
+        listdir, no uv. (The marker is only written after a full sync of a lock that was checked
+        then; one written before markers recorded the manifest takes the long way once, which
+        records it.)"""
+        env = self._verified_env()
+        return None if env is None else self._noop(env)
 
     def build_plan(self) -> BuildPlan:
         from packaging.utils import canonicalize_name
@@ -622,6 +652,7 @@ class _Session:
             allow_source_builds=source_builds_allowed(pyproject) | self.asked,
             locked_names=[p.name for p in lock.packages()],
             allow_removals=self.allow_removals,
+            manifest_sha256=pyproject.sha256,  # this session wrote it, or found the lock current
         )
         result = environment.sync(self.project, env, interp, request, self.progress)
         self.progress(
