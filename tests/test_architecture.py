@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from jupyter_envlock.core import operations
+
 PACKAGE = Path(__file__).resolve().parents[1] / "jupyter_envlock"
 JUPYTER = ("jupyter_server", "jupyter_client", "jupyter_core", "tornado", "traitlets", "IPython")
 
@@ -71,6 +73,16 @@ def test_one_subprocess_choke_point_in_the_core():
 # Imports where they are needed (issue 11): what a command that answers from a few file reads
 # must not import. A no-op pays for every module it loads, at every shell prompt and kernel start.
 ANY_COMMAND_SKIPS = ("tomlkit", "filelock", "packaging.pylock", *JUPYTER)
+NOOP_SKIPS = (
+    *ANY_COMMAND_SKIPS,
+    "packaging.requirements",
+    "packaging.markers",
+    "packaging.tags",
+    "jupyter_envlock.core.manifest",
+    "jupyter_envlock.core.runner",
+    "jupyter_envlock.core.index_query",
+    "jupyter_envlock.core.pythons",
+)
 
 
 def modules_of_command(argv: list[str], cwd: Path) -> set[str]:
@@ -99,3 +111,14 @@ def test_version_imports_no_core(tmp_path):
     assert loaded(modules, ("jupyter_envlock.core.operations", "jupyter_envlock.cli.commands",
                             "packaging", *ANY_COMMAND_SKIPS)) == []  # fmt: skip
 
+
+def test_noop_commands_import_only_what_answers_them(envlock_env, make_project):
+    """`status` and `sync` of an in-sync project, and `python`, read the manifest, the lock, the
+    env's marker and its package list: no requirement or marker parser, no tomlkit, no uv
+    runner, no interpreter search, no Jupyter. `list` reads the lock's versions (packaging's
+    parsers) but no more."""
+    project = make_project("quick", deps=["tinyd"])
+    operations.sync(project)
+    for argv in (["status"], ["sync"], ["python"], ["status", "--json"]):
+        assert loaded(modules_of_command(argv, project), NOOP_SKIPS) == [], argv
+    assert loaded(modules_of_command(["list"], project), ANY_COMMAND_SKIPS) == []
