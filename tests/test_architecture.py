@@ -113,12 +113,12 @@ def test_version_imports_no_core(tmp_path):
 
 
 def test_noop_commands_import_only_what_answers_them(envlock_env, make_project):
-    """`status` and `sync` of an in-sync project, and `python`, read the manifest, the lock, the
-    env's marker and its package list: no requirement or marker parser, no tomlkit, no uv
-    runner, no interpreter search, no Jupyter. `list` reads the lock's versions (packaging's
-    parsers) but no more."""
+    """`status`, `sync` and `lock` of an in-sync project, and `python`, read the manifest, the
+    lock, the env's marker and its package list: no requirement or marker parser, no tomlkit,
+    no uv runner, no interpreter search, no Jupyter. `list` reads the lock's versions
+    (packaging's parsers) but no more."""
     project = make_project("quick", deps=["tinyd"])
     operations.sync(project)
-    for argv in (["status"], ["sync"], ["python"], ["status", "--json"]):
+    for argv in (["status"], ["sync"], ["lock"], ["python"], ["status", "--json"]):
         assert loaded(modules_of_command(argv, project), NOOP_SKIPS) == [], argv
     assert loaded(modules_of_command(["list"], project), ANY_COMMAND_SKIPS) == []

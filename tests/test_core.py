@@ -311,18 +311,22 @@ def test_failed_env_sync_rolls_back_manifest_and_lock(envlock_env, make_project,
 # ----------------------------------------------------------------------------- sync
 
 
-def test_noop_sync_runs_no_uv(envlock_env, make_project, monkeypatch):
+def test_noop_sync_and_lock_run_no_uv(envlock_env, make_project, monkeypatch):
     project = make_project("noop", deps=["tinyd"])
     operations.sync(project)
+    lock = (project / "pylock.toml").read_bytes()
 
     def no_process(*args, **kwargs):
-        raise AssertionError(f"a no-op sync must start no process, not {args[0]!r}")
+        raise AssertionError(f"a no-op sync or lock must start no process, not {args[0]!r}")
 
     # Every tool envlock runs goes through subprocess: patched there, no caller can escape it.
     monkeypatch.setattr(subprocess, "Popen", no_process)
     monkeypatch.setattr(subprocess, "run", no_process)
     report = operations.sync(project)
     assert report.sync.noop
+    report = operations.lock(project)  # current: kept as it is, as `uv lock` keeps uv.lock
+    assert report.relocked and not report.changes and not report.lock_changed
+    assert (project / "pylock.toml").read_bytes() == lock
 
 
 def test_noop_answers_from_the_marker_and_any_edit_takes_the_long_way(envlock_env, make_project):

@@ -181,6 +181,8 @@ def lock(
     if exclude_newer is not None and exclude_newer != "none":
         check_exclude_newer(exclude_newer, "--exclude-newer")
     owner = manager(path)
+    if not (upgrade or upgrade_packages or exclude_newer is not None) and owner.fast_sync():
+        return owner.report(relocked=True)  # synced from this very lock and manifest: current
     with project_lock(owner.project.file_lock_path), explained_builds(owner):
         return owner.lock(upgrade, upgrade_packages, progress, exclude_newer=exclude_newer)
 

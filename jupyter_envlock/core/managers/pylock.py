@@ -146,6 +146,13 @@ class PylockManager(Manager):
         lock = Lock.parse(raw, str(self.lock_path)) if raw is not None else None
         return lock_state(pyproject, lock, self._python_version(pyproject))
 
+    def _is_current(self) -> bool:
+        """The lock is current for the manifest (a broken one is not: `lock` replaces it)."""
+        try:
+            return self.lock_state() == "in-sync"
+        except LockfileError:
+            return False
+
     def _python_version(self, pyproject: PyProject) -> str:
         """The Python the env has (else this one's): markers in a universal lock depend on it."""
         import platform
@@ -370,6 +377,10 @@ class PylockManager(Manager):
         progress: Progress,
         exclude_newer: str | None = None,
     ) -> ChangeReport:
+        if not (upgrade or upgrade_packages or exclude_newer is not None) and self._is_current():
+            # as `uv lock` does: a lock made from this manifest that still satisfies it is
+            # kept without resolving (resolving would keep every version anyway)
+            return self.report(relocked=True)
         session = _Session(self, progress)
         return session.edit_lock_sync(
             self.report(relocked=True),
