@@ -8,6 +8,7 @@ an argument), and rendered once, as text and HTML.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shlex
 from typing import Any
@@ -24,6 +25,12 @@ class MagicUsageError(UserError):
     """The magic's words are not a %dep command line."""
 
 
+@functools.cache
+def magic_parser() -> argparse.ArgumentParser:
+    """The %dep parser, built once per worker: it holds no state between lines."""
+    return build_parser(magic=True)
+
+
 def answer(line: str, project: str, progress: Progress, cwd: str | None = None) -> Outcome:
     """Run one %dep line for `project`; `cwd` is the kernel's folder (the notebook's), so the
     answer can say which project it acted on, as seen from there."""
@@ -31,7 +38,7 @@ def answer(line: str, project: str, progress: Progress, cwd: str | None = None) 
         words = _words(line, project)
         if words in (["help"], ["--help"], ["-h"]):
             return Outcome(0, {"output": overview()}, overview(), False)
-        args = build_parser(magic=True).parse_args(words or ["list"])
+        args = magic_parser().parse_args(words or ["list"])
     except MagicUsageError as e:
         return error_outcome(e, False)
     except ParserExit as e:
@@ -81,7 +88,7 @@ def _words(line: str, project: str) -> list[str]:
 
 def overview() -> str:
     """`%dep --help`: every command with its arguments, from the parser itself."""
-    parser = build_parser(magic=True)
+    parser = magic_parser()
     lines = [
         "%dep: manage this kernel's project (pyproject.toml, its lock and this kernel's env).",
         "",

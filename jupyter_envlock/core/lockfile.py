@@ -6,10 +6,12 @@ made from (so a stale lock is seen without resolving) and the kernel's extra req
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -21,6 +23,7 @@ from .indexes import redact, strip_credentials
 from .pyproject import PyProject
 
 if TYPE_CHECKING:
+    from packaging.markers import Marker
     from packaging.pylock import Pylock
     from packaging.requirements import Requirement
 
@@ -38,6 +41,13 @@ LOCK_FORMAT = 1
 # What the kernel itself needs in every project env, locked like everything else.
 KERNEL_REQUIREMENTS = ("ipykernel", "pip")
 _VALIDATED: set[str] = set()
+# What was read from the last locks, by their bytes: their plain data and the versions found for
+# each marker environment. A warm process (the server, a kernel's %dep worker) reads the lock it
+# wrote a moment ago as the next change's old lock. Readers never change a lock's data.
+_VersionsKey = tuple[tuple[str, object], ...] | None
+_PARSED: dict[bytes, tuple[dict[str, Any], dict[_VersionsKey, dict[str, str]]]] = {}
+_PARSED_KEPT = 4
+_PARSED_LOCK = threading.Lock()
 # CRLF too: git on Windows checks the lock out with CRLF line endings.
 _HASH_LINE = re.compile(r'^manifest-hash = "([0-9a-f]{64})"\r?$', re.MULTILINE)
 
@@ -94,16 +104,21 @@ class Lock:
         self.raw = raw
         self.data = data
         self.where = where
+        self._versions = _remember(raw, data)
 
     @classmethod
     def parse(cls, raw: bytes, where: str = "pylock.toml", validate: bool = True) -> Lock:
         """Read a lock; `validate` also checks it against PEP 751 (tens of ms on a large lock)."""
-        try:
-            data = tomllib.loads(raw.decode("utf-8"))
-        except Exception as e:  # TOMLDecodeError, UnicodeDecodeError
-            raise LockfileError(f"{where} is not valid TOML: {e}") from e
-        if hasattr(data, "unwrap"):
-            data = data.unwrap()
+        known = _PARSED.get(raw)
+        if known is not None:
+            data = known[0]
+        else:
+            try:
+                data = tomllib.loads(raw.decode("utf-8"))
+            except Exception as e:  # TOMLDecodeError, UnicodeDecodeError
+                raise LockfileError(f"{where} is not valid TOML: {e}") from e
+            if hasattr(data, "unwrap"):
+                data = data.unwrap()
         lock = cls(raw, data, where)
         if validate:
             lock.validate()
@@ -143,6 +158,18 @@ class Lock:
     @cached_property
     def sha256(self) -> str:
         return hashlib.sha256(self.raw).hexdigest()
+
+    def restamped(self, manifest_digest: str) -> Lock:
+        """The same packages, stamped as made from another manifest (a bound recorded after
+        resolving): the data is not read again, and a validated lock stays validated."""
+        text = _stamped(self.raw.decode("utf-8"), manifest_digest, self.exclude_newer)
+        tool = dict(self.data.get("tool") or {})
+        tool["envlock"] = {**(tool.get("envlock") or {}), "manifest-hash": manifest_digest}
+        lock = Lock(text.encode("utf-8"), {**self.data, "tool": tool}, self.where)
+        lock._versions.update(self._versions)  # the same packages and markers
+        if self.sha256 in _VALIDATED:  # PEP 751 leaves [tool.*] to the tools
+            _VALIDATED.add(lock.sha256)
+        return lock
 
     def _envlock(self, key: str) -> object:
         envlock = self.data.get("tool", {}).get("envlock", {})
@@ -197,13 +224,18 @@ class Lock:
                 "extras": frozenset(),
                 "dependency_groups": self.default_groups,
             }
+        key = tuple(sorted(context.items())) if context is not None else None
+        known = self._versions.get(key)
+        if known is not None:
+            return dict(known)
         out: dict[str, str] = {}
         for p in self.packages():
             if context is not None and p.marker and not _applies(p.marker, context):
                 continue
             if p.version:
                 out.setdefault(p.name, p.version)
-        return out
+        self._versions[key] = out
+        return dict(out)
 
     def satisfies(self, requirements: Iterable[Requirement], python_version: str) -> bool:
         """Every requirement that applies on this machine is locked at a version it allows."""
@@ -226,17 +258,33 @@ class Lock:
         return True
 
 
+def _remember(raw: bytes, data: dict[str, Any]) -> dict[_VersionsKey, dict[str, str]]:
+    """Keep what is read from `raw` for the next reader; its versions found so far."""
+    with _PARSED_LOCK:  # the server reads locks from several threads
+        known = _PARSED.get(raw)
+        if known is not None and known[0] is data:
+            return known[1]
+        versions: dict[_VersionsKey, dict[str, str]] = {}
+        _PARSED[raw] = (data, versions)
+        while len(_PARSED) > _PARSED_KEPT:
+            del _PARSED[next(iter(_PARSED))]
+        return versions
+
+
+@functools.lru_cache(maxsize=4096)
+def _marker(text: str) -> Marker:
+    """A marker parsed once per process (a lock repeats the same few dozen)."""
+    from packaging.markers import Marker
+
+    return Marker(text)
+
+
 def _applies(marker: str, environment: Mapping[str, object]) -> bool:
     """A marker from a lock or a manifest; one that cannot be evaluated does not apply."""
-    from packaging.markers import (
-        InvalidMarker,
-        Marker,
-        UndefinedComparison,
-        UndefinedEnvironmentName,
-    )
+    from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 
     try:
-        return Marker(marker).evaluate(environment, context="lock_file")  # type: ignore[arg-type]
+        return _marker(marker).evaluate(environment, context="lock_file")  # type: ignore[arg-type]
     except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
         return False
 
@@ -334,11 +382,15 @@ def finish_lock(
     uv_output: bytes,
     manifest_digest: str,
     exclude_newer: ExcludeNewer | None = None,
-    validate: bool = True,
 ) -> Lock:
-    """Strip credentials, add [tool.envlock], validate: the lock to write. (`validate=False`
-    only re-stamps a lock whose packages were validated a moment ago.)"""
-    text = redact(uv_output.decode("utf-8"))
+    """Strip credentials, add [tool.envlock], validate: the lock to write."""
+    text = _stamped(redact(uv_output.decode("utf-8")), manifest_digest, exclude_newer)
+    # never write a lock that packaging.pylock rejects
+    return Lock.parse(text.encode("utf-8"), "the new lock")
+
+
+def _stamped(text: str, manifest_digest: str, exclude_newer: ExcludeNewer | None) -> str:
+    """The lock's text with envlock's [tool.envlock] table (and only that one) rewritten."""
     text = re.sub(r"\n\[tool\.envlock\]\n(?:[^\[\n].*\n|\n)*", "\n", text).rstrip("\n") + "\n"
     text += (
         "\n[tool.envlock]\n"
@@ -350,6 +402,4 @@ def finish_lock(
         text += f"exclude-newer = {json.dumps(exclude_newer.date)}\n"
         if exclude_newer.by_command:
             text += 'exclude-newer-set-by = "lock"\n'
-
-    # never write a lock that packaging.pylock rejects
-    return Lock.parse(text.encode("utf-8"), "the new lock", validate=validate)
+    return text

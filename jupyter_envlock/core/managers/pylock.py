@@ -29,7 +29,6 @@ from ..lockfile import (
     ExcludeNewer,
     Lock,
     compile_lock,
-    finish_lock,
     manifest_hash,
     marker_environment,
     recorded_manifest_hash,
@@ -612,7 +611,7 @@ class _Session:
         if not changed:
             return lock
         digest = manifest_hash(self.manifest.pyproject)
-        return finish_lock(lock.raw, digest, lock.exclude_newer, validate=False)
+        return lock.restamped(digest)
 
     def write(self, new_lock: Lock, report: ChangeReport, python_version: str) -> None:
         """Lock first, then manifest: if killed between the two, the lock's manifest hash no longer
