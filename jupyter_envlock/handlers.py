@@ -28,7 +28,7 @@ from .core.errors import EnvlockError, OutsideRoot, ProjectNotFound
 from .core.project import LOCKFILE, Project, find_project
 from .core.pyproject import MANIFEST
 from .core.trust import TrustPolicy
-from .scan import ProjectScanner, ScannedFolder, ScannedProject
+from .scan import Listing, ProjectScanner, ScannedFolder, ScannedProject
 
 # A resource of our own, not "contents" or "kernels": POST edits files *and* installs packages
 # (which can run build backends, i.e. code), so a custom Authorizer must decide on it explicitly;
@@ -274,7 +274,8 @@ def list_projects(scanner: ProjectScanner) -> list[dict[str, Any]]:
     instead of failing the list."""
     scanner.refresh()
     snapshot = scanner.snapshot()
-    entries = [_project_entry(project) for project in snapshot.projects]
+    listing = scanner.listing()
+    entries = [_project_entry(listing, project) for project in snapshot.projects]
     return entries + [_folder_entry(folder) for folder in snapshot.folders]
 
 
@@ -290,14 +291,14 @@ def _folder_entry(folder: ScannedFolder) -> dict[str, Any]:
     }
 
 
-def _project_entry(scanned: ScannedProject) -> dict[str, Any]:
+def _project_entry(listing: Listing, scanned: ScannedProject) -> dict[str, Any]:
     rel = "" if scanned.relative == "." else scanned.relative
     entry: dict[str, Any] = {"path": rel, "name": scanned.name, "kernel_name": scanned.kernel_name}
     if scanned.kernel_name is None:
         entry.update(state="error", message=scanned.error)
         return entry
     try:
-        entry["state"] = operations.state(scanned.root)
+        entry["state"] = listing.state(scanned)
     except EnvlockError as e:
         entry.update(state="error", message=e.message)
     except Exception as e:  # one bad project must not hide the others

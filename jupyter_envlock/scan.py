@@ -11,15 +11,20 @@ handlers both use this one scanner.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .core import operations
+from .core.atomic import is_busy
 from .core.errors import EnvlockError
 from .core.other_tools import OtherTool, folder_tool
-from .core.project import DEFAULT_IGNORED, DEFAULT_SCAN_DEPTH, Project, discover
+from .core.project import DEFAULT_IGNORED, DEFAULT_SCAN_DEPTH, RACY_NS, Listings, Project, walk
+from .core.pyproject import MANIFEST
+from .core.results import ProjectState
 
 UNKNOWN_NAME_WAIT = 0.5  # longest wait for a fresh scan when an unknown kernel name is asked for
 
@@ -56,27 +61,132 @@ class Snapshot:
     folders: tuple[ScannedFolder, ...] = ()  # not projects, but named (see ScannedFolder)
 
 
+def _relative(folder: str, root: str) -> str:
+    """`folder` below `root` as a POSIX path ("." for the root itself)."""
+    if folder == root:
+        return "."
+    return folder[len(root) :].lstrip(os.sep).replace(os.sep, "/")
+
+
+_Stat = tuple[int, int, int] | None
+
+
+def _stat(path: str) -> _Stat:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
 class _ManifestCache:
-    """Names per pyproject.toml, re-read only when the file changes (a scan is then listdirs)."""
+    """Names per pyproject.toml, re-read only when the file changes (a scan is then a stat per
+    folder and per manifest)."""
 
     def __init__(self) -> None:
-        self._entries: dict[Path, tuple[tuple[int, int], ScannedProject]] = {}
+        self._entries: dict[str, tuple[tuple[int, int], ScannedProject]] = {}
+        self.stats: dict[str, _Stat] = {}  # manifest path -> its stat in the last scan
 
-    def scanned(self, project: Project, relative: str) -> ScannedProject:
+    def scanned(self, folder: str, root: str) -> ScannedProject:
+        """The entry of the project in `folder` under the scanner's `root`."""
+        path = os.path.join(folder, MANIFEST)
         try:
-            stat = project.manifest_path.stat()
+            stat = os.stat(path)
         except OSError as e:
-            return ScannedProject(project.root, relative, project.root.name, None, str(e))
+            self.stats[path] = None
+            relative = _relative(folder, root)
+            return ScannedProject(Path(folder), relative, os.path.basename(folder), None, str(e))
+        self.stats[path] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
         key = (stat.st_mtime_ns, stat.st_size)
-        hit = self._entries.get(project.root)
-        if hit is not None and hit[0] == key and hit[1].relative == relative:
+        hit = self._entries.get(folder)
+        if hit is not None and hit[0] == key:
             return hit[1]
+        relative = _relative(folder, root)
+        project = Project(Path(folder))
         try:
             entry = ScannedProject(project.root, relative, project.name, project.kernel_name)
         except EnvlockError as e:
             entry = ScannedProject(project.root, relative, project.root.name, None, e.message)
-        self._entries[project.root] = (key, entry)
+        self._entries[folder] = (key, entry)
         return entry
+
+    def keep_only(self, folders: Iterable[str]) -> None:
+        """Forget the projects no longer found."""
+        kept = set(folders)
+        self._entries = {k: v for k, v in self._entries.items() if k in kept}
+        manifests = {os.path.join(folder, MANIFEST) for folder in kept}
+        self.stats = {k: v for k, v in self.stats.items() if k in manifests}
+
+
+class Listing:
+    """One pass over the projects' states. Each stat is taken once and serves every project
+    (the last scan's manifests, the folders all projects share); a path inside a project folder
+    whose listing, checked by that scan, lacks it is missing without a stat; a project with no
+    state folder holds no project lock."""
+
+    def __init__(self, states: _StateCache, manifests: dict[str, _Stat], listings: Listings) -> None:
+        self._states = states
+        self._known = dict(manifests)
+        self._listings = listings
+        self._folders: dict[str, frozenset[str]] = {}
+
+    def state(self, project: ScannedProject) -> ProjectState:
+        """The project's state; errors are its state's own (`operations.state`)."""
+        return self._states.state(project.root, self)
+
+    def stats(self, paths: Iterable[str], root: str) -> list[_Stat]:
+        names = self._listings.fresh_names(root)
+        out = []
+        for path in paths:
+            if path not in self._known:
+                first = path[len(root) + 1 :].split(os.sep, 1)[0]
+                inside = path.startswith(root + os.sep)
+                missing = names is not None and inside and first not in names
+                self._known[path] = None if missing else _stat(path)
+            out.append(self._known[path])
+        return out
+
+    def busy(self, lock_path: Path) -> bool:
+        folder = str(lock_path.parent.parent)
+        if folder not in self._folders:
+            try:
+                self._folders[folder] = frozenset(os.listdir(folder))
+            except OSError:
+                self._folders[folder] = frozenset()
+        return lock_path.parent.name in self._folders[folder] and is_busy(lock_path)
+
+
+class _StateCache:
+    """Each project's state (apart from `busy`, always asked), kept while the stats of what it
+    was computed from (`operations.state_inputs`) stay the same: listing thousands of projects
+    is then a few stats per project instead of a status each. A state whose inputs changed less
+    than RACY_NS ago is not kept (a change within the same clock tick would not show)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[Path, tuple[list[str], list[_Stat], ProjectState, Path]] = {}
+
+    def state(self, root: Path, listing: Listing) -> ProjectState:
+        kept = self._entries.get(root)
+        if kept is not None and listing.stats(kept[0], str(root)) == kept[1]:
+            return "busy" if listing.busy(kept[3]) else kept[2]
+        inputs = operations.state_inputs(root)
+        paths = [str(p) for p in inputs] if inputs is not None else None
+        before = [_stat(p) for p in paths] if paths is not None else None  # before reading: a
+        state = operations.state(root)  # change made meanwhile shows next time
+        if paths is not None and before is not None and state != "busy" and not _recent(before):
+            self._entries[root] = (paths, before, state, Project(root).file_lock_path)
+        else:
+            self._entries.pop(root, None)
+        return state
+
+    def keep_only(self, roots: Iterable[Path]) -> None:
+        kept = set(roots)
+        self._entries = {k: v for k, v in self._entries.items() if k in kept}
+
+
+def _recent(stats: list[_Stat]) -> bool:
+    now = time.time_ns()
+    return any(st is not None and now - st[0] < RACY_NS for st in stats)
 
 
 class ProjectScanner:
@@ -97,6 +207,10 @@ class ProjectScanner:
         self.log = log or logging.getLogger("jupyter_envlock")
         self._snapshot: Snapshot | None = None
         self._manifests = _ManifestCache()
+        self._listings = Listings()
+        self._states = _StateCache()
+        self._folders: list[str] = []
+        self._scan_lock = threading.Lock()
         self._warned: set[str] = set()
         self._state_lock = threading.Lock()
         self._wake = threading.Event()
@@ -109,34 +223,41 @@ class ProjectScanner:
     # ------------------------------------------------------------------ scanning
 
     def scan(self) -> Snapshot:
-        """Walk the root once."""
+        """Walk the root once (one stat per folder and per manifest when nothing changed)."""
+        with self._scan_lock:  # the walk's caches are the scanner's own
+            return self._scan()
+
+    def _scan(self) -> Snapshot:
         projects = []
         kernels: dict[str, ScannedProject] = {}
 
         def refused(folder: Path, why: str) -> None:
             self._warn_once(f"jupyter_envlock: {folder} is left out: {why}")
 
-        found, other_folders = discover(self.root, self.depth, self.ignored, refused)
+        root = str(self.root)
+        found, other_folders = walk(self.root, self.depth, self.ignored, refused, self._listings)
         folders = []
         for folder in other_folders:
-            tool = folder_tool(folder)
+            tool = folder_tool(Path(folder))
             if tool is not None:
-                relative = folder.relative_to(self.root).as_posix()
-                folders.append(ScannedFolder(folder, relative, tool))
-        for project in found:
-            relative = project.root.relative_to(self.root).as_posix()
-            entry = self._manifests.scanned(project, relative)
+                folders.append(ScannedFolder(Path(folder), _relative(folder, root), tool))
+        for folder in found:
+            entry = self._manifests.scanned(folder, root)
             projects.append(entry)
             if entry.kernel_name is None:
-                self._warn_once(f"jupyter_envlock: no kernel for {project.root}: {entry.error}")
+                self._warn_once(f"jupyter_envlock: no kernel for {entry.root}: {entry.error}")
             elif entry.kernel_name in kernels:
                 self._warn_once(
                     f"jupyter_envlock: projects {kernels[entry.kernel_name].relative!r} and "
-                    f"{relative!r} both want kernel {entry.kernel_name!r}; the first one keeps "
-                    'it. Set [tool.envlock] kernel-name = "..." in one of them.'
+                    f"{entry.relative!r} both want kernel {entry.kernel_name!r}; the first one "
+                    'keeps it. Set [tool.envlock] kernel-name = "..." in one of them.'
                 )
             else:
                 kernels[entry.kernel_name] = entry
+        if found != self._folders:  # projects came or went: forget the ones gone
+            self._manifests.keep_only(found)
+            self._states.keep_only(p.root for p in projects)
+            self._folders = found
         return Snapshot(tuple(projects), kernels, tuple(folders))
 
     def _warn_once(self, message: str) -> None:
@@ -219,6 +340,10 @@ class ProjectScanner:
 
     def kernels(self) -> dict[str, ScannedProject]:
         return self.snapshot().kernels
+
+    def listing(self) -> Listing:
+        """Start one listing of the projects' states (reads files: never on the event loop)."""
+        return Listing(self._states, self._manifests.stats, self._listings)
 
     def find_new_kernel(self, name: str) -> ScannedProject | None:
         """A kernel name the last scan did not know, perhaps of a project created a moment ago:

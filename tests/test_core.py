@@ -28,7 +28,13 @@ from jupyter_envlock.core.errors import (
     ResolutionError,
     StaleLockError,
 )
-from jupyter_envlock.core.project import discover_projects, find_project, normalized_name
+from jupyter_envlock.core.project import (
+    Listings,
+    discover_projects,
+    find_project,
+    normalized_name,
+)
+from jupyter_envlock.scan import ProjectScanner
 
 pytestmark = pytest.mark.slow
 
@@ -122,6 +128,78 @@ def test_discover_projects_skips_hidden_venvs_and_node_modules(tmp_path, make_pr
     assert names == ["nested", "top"]
     deeper = sorted(p.name for p in discover_projects(tmp_path / "root", max_depth=5))
     assert deeper == ["nested", "too-deep", "top"]
+
+
+def age(*paths: Path) -> None:
+    """Move mtimes an hour back, as for files left alone a while (then listings and states
+    computed from them are kept between walks)."""
+    for path in paths:
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - 3600 * 10**9))
+
+
+def test_a_walk_with_kept_listings_sees_every_change(tmp_path, make_project):
+    """Listings kept between walks (a stat per folder) still see a project added, removed, or
+    hidden by a folder becoming a virtualenv."""
+    root = tmp_path / "root"
+    make_project("one", folder=root / "one")
+    make_project("two", folder=root / "group" / "two")
+    listings = Listings()
+
+    def walk() -> list[str]:
+        return sorted(p.name for p in discover_projects(root, 3, listings=listings))
+
+    age(root, root / "one", root / "group", root / "group" / "two")
+    assert walk() == ["one", "two"]
+    assert walk() == ["one", "two"]  # from the kept listings
+    make_project("three", folder=root / "group" / "three")
+    assert walk() == ["one", "three", "two"]
+    (root / "group" / "two" / "pyproject.toml").unlink()
+    assert walk() == ["one", "three"]
+    (root / "one" / "pyvenv.cfg").write_text("home = /usr\n")  # the folder is a venv now
+    (root / "group" / "pyvenv.cfg").write_text("home = /usr\n")
+    assert walk() == []
+
+
+def test_listed_states_are_kept_while_their_files_stay_the_same(
+    envlock_env, make_project, monkeypatch
+):
+    """The project list keeps each state while the files it came from keep their stats, and
+    sees a lock written, an env built and a package installed by hand."""
+    root = envlock_env.envlock_cache_dir.parent / "listed"
+    project = make_project("listed", deps=["tinyd"], folder=root / "listed")
+    scanner = ProjectScanner(root)
+    scanner.stop()  # scans in place
+
+    def state() -> str:
+        scanner.refresh()
+        (scanned,) = scanner.snapshot().projects
+        return scanner.listing().state(scanned)
+
+    def kept() -> str:
+        """The state, asked with every status refused: it must come from what was kept."""
+        with monkeypatch.context() as m:
+            m.setattr(operations, "state", lambda path: pytest.fail("computed again"))
+            return state()
+
+    age(project, project / "pyproject.toml")
+    assert state() == "no-lock"
+    assert kept() == "no-lock"
+    operations.lock(project)
+    assert state() == "no-env"
+    age(project, project / "pylock.toml")
+    assert state() == "no-env"
+    env = operations.sync(project).sync.path
+    assert state() == "in-sync"
+    sites = [p for p in environment.site_packages(env) if p.exists()]
+    age(*sites, env / environment.MARKER, env / "pyvenv.cfg")
+    age(env.parent)
+    assert state() == "in-sync"
+    assert kept() == "in-sync"
+    envlock_env.run_uv("pip", "install", f"--python={env_python(project)}", "tinya==1.0.0")
+    assert state() == "env-out-of-date"
+    with project_lock(find_project(project).file_lock_path):
+        assert state() == "busy"
 
 
 def test_kernel_name_is_normalized_and_overridable(make_project):

@@ -345,10 +345,15 @@ def _refuse_unusable_location(project: Project, env: EnvInfo) -> None:
 # ------------------------------------------------------------------ syncing
 
 
+def site_packages(env_dir: Path) -> list[Path]:
+    """Where an env's distributions are installed (POSIX and Windows layouts)."""
+    return [*env_dir.glob("lib/python*/site-packages"), env_dir / "Lib" / "site-packages"]
+
+
 def dist_infos(env_dir: Path) -> list[str]:
     """The env's installed distributions as dist-info folder names: one listdir, no interpreter."""
     names: list[str] = []
-    for site in (*env_dir.glob("lib/python*/site-packages"), env_dir / "Lib" / "site-packages"):
+    for site in site_packages(env_dir):
         try:
             names += [n for n in os.listdir(site) if n.endswith(".dist-info")]
         except OSError:

@@ -351,6 +351,12 @@ def status(path: ProjectRef, policy: TrustPolicy | None = None) -> Status:
 
 
 @_os_errors_as_messages
+def state_inputs(path: ProjectRef) -> list[Path] | None:
+    """What the project's state is computed from (`Manager.state_inputs`), for caches."""
+    return manager(path).state_inputs()
+
+
+@_os_errors_as_messages
 def state(path: ProjectRef) -> ProjectState:
     """The combined state alone, for the project list: no trust, plan or warnings to compute."""
     return manager(path).status().state

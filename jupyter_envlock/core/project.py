@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -179,11 +180,87 @@ def find_project(
     )
 
 
-def _refuse_links_outside(folder: Path, boundary: Path) -> None:
+def _refuse_links_outside(
+    folder: Path, boundary: Path, links: Collection[str] | None = None
+) -> None:
+    """`folder` is a real folder below `boundary`; `links`, when known, are the names in it that
+    are symlinks (a file that is not one is where it is: only links are followed)."""
     for name in (MANIFEST, LOCKFILE):
+        if links is not None and name not in links:
+            continue
         path = folder / name
         if os.path.lexists(path) and not path.resolve().is_relative_to(boundary):
             raise OutsideRoot(f"{name} in {folder} leads outside {boundary}.")
+
+
+# A folder modified this recently may change again within the same tick of the file system's
+# clock without its mtime moving: its listing is not kept (git's "racy" rule).
+RACY_NS = 2_000_000_000
+
+
+class Listing:
+    """One folder's entries as a walk needs them."""
+
+    __slots__ = ("folders", "links", "names")
+
+    def __init__(self, names: frozenset[str], folders: tuple[str, ...], links: frozenset[str]):
+        self.names = names  # every entry
+        self.folders = folders  # the real sub-folders, sorted
+        self.links = links  # the symlinks
+
+
+class Listings:
+    """Folder listings kept between walks of one root, each trusted while the folder's mtime
+    and inode are what they were: a later walk is one stat per folder instead of a listdir
+    (adding, removing, renaming or replacing an entry changes its folder's mtime)."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[tuple[int, int], Listing]] = {}
+        self._seen: set[str] = set()
+
+    def of(self, folder: str) -> Listing | None:
+        """`folder`'s entries, or None if it cannot be read."""
+        self._seen.add(folder)
+        try:
+            st = os.stat(folder)
+        except OSError:
+            return None
+        key = (st.st_mtime_ns, st.st_ino)
+        kept = self._kept.get(folder)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError:
+            return None
+        listing = Listing(
+            frozenset(e.name for e in entries),
+            tuple(sorted(e.name for e in entries if _is_folder(e))),
+            frozenset(e.name for e in entries if e.is_symlink()),
+        )
+        if time.time_ns() - st.st_mtime_ns > RACY_NS:
+            self._kept[folder] = (key, listing)
+        else:
+            self._kept.pop(folder, None)
+        return listing
+
+    def fresh_names(self, folder: str) -> frozenset[str] | None:
+        """The entry names of `folder` as the last walk checked them (None: not kept)."""
+        kept = self._kept.get(folder)
+        return kept[1].names if kept is not None else None
+
+    def forget_unseen(self) -> None:
+        """Drop the listings of folders the last walk did not visit (deleted, now ignored)."""
+        self._kept = {k: v for k, v in self._kept.items() if k in self._seen}
+        self._seen = set()
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
 
 
 # Files that make a folder without a pyproject.toml worth naming: a requirements.txt folder is
@@ -196,9 +273,10 @@ def discover_projects(
     max_depth: int = DEFAULT_SCAN_DEPTH,
     ignored: Iterable[str] = DEFAULT_IGNORED,
     on_refused: Callable[[Path, str], None] | None = None,
+    listings: Listings | None = None,
 ) -> list[Project]:
     """Projects at or below `root`, skipping hidden folders, virtualenvs and ignored names."""
-    return discover(root, max_depth, ignored, on_refused)[0]
+    return discover(root, max_depth, ignored, on_refused, listings)[0]
 
 
 def discover(
@@ -206,6 +284,7 @@ def discover(
     max_depth: int = DEFAULT_SCAN_DEPTH,
     ignored: Iterable[str] = DEFAULT_IGNORED,
     on_refused: Callable[[Path, str], None] | None = None,
+    listings: Listings | None = None,
 ) -> tuple[list[Project], list[Path]]:
     """Projects at or below `root`, and the folders beside them that are not projects yet but
     hold a requirements.txt, a Pipfile or an environment.yml (one walk for both). A folder inside
@@ -213,42 +292,53 @@ def discover(
 
     A project whose manifest or lock is a symlink leading outside `root` is left out (and
     `on_refused` told why), by the same rule `find_project(within=root)` refuses it: the
-    kernel specs, the project list and the REST calls never disagree about a folder."""
-    root = Path(root).expanduser().resolve()
-    ignored = frozenset(ignored)
-    found: list[Project] = []
-    others: list[Path] = []
+    kernel specs, the project list and the REST calls never disagree about a folder.
+    `listings` kept from an earlier walk of the same root make this one a stat per folder."""
+    found, others = walk(Path(root).expanduser().resolve(), max_depth, ignored, on_refused, listings)
+    return [Project(Path(f)) for f in found], [Path(f) for f in others]
 
-    def walk(folder: Path, depth: int, inside: bool) -> None:
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            return
-        names = {e.name for e in entries}
+
+def walk(
+    root: Path,
+    max_depth: int,
+    ignored: Iterable[str],
+    on_refused: Callable[[Path, str], None] | None = None,
+    listings: Listings | None = None,
+) -> tuple[list[str], list[str]]:
+    """`discover` below the resolved `root`, as folder strings (a scan of thousands of projects
+    spends its time building paths otherwise)."""
+    ignored = frozenset(ignored)
+    listings = listings if listings is not None else Listings()
+    found: list[str] = []
+    others: list[str] = []
+
+    def visit(folder: str, listing: Listing, depth: int, inside: bool) -> None:
+        names = listing.names
         if MANIFEST in names:
             inside = True
             try:
-                _refuse_links_outside(folder, root)
-                found.append(Project(folder))
+                _refuse_links_outside(Path(folder), root, listing.links)
+                found.append(folder)
             except OutsideRoot as e:
                 if on_refused is not None:
-                    on_refused(folder, e.message)
+                    on_refused(Path(folder), e.message)
         elif not inside and any(marker in names for marker in OTHER_MARKERS):
             others.append(folder)
         if depth >= max_depth:
             return
-        for entry in sorted(entries, key=lambda e: e.name):
-            if entry.name.startswith(".") or entry.name in ignored:
+        for name in listing.folders:
+            if name.startswith(".") or name in ignored:
                 continue
-            try:
-                if not entry.is_dir(follow_symlinks=False):
-                    continue
-            except OSError:
+            sub = os.path.join(folder, name)
+            below = listings.of(sub)
+            if below is None:
                 continue
-            sub = Path(entry.path)
-            if (sub / "pyvenv.cfg").exists():
-                continue
-            walk(sub, depth + 1, inside)
+            if "pyvenv.cfg" in below.names and os.path.exists(os.path.join(sub, "pyvenv.cfg")):
+                continue  # a virtualenv
+            visit(sub, below, depth + 1, inside)
 
-    walk(root, 0, False)
+    top = listings.of(str(root))
+    if top is not None:
+        visit(str(root), top, 0, False)
+    listings.forget_unseen()
     return found, others

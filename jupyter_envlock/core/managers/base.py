@@ -68,6 +68,13 @@ class Manager(ABC):
     def fast_sync(self) -> ChangeReport | None:
         """The milliseconds path of `sync`: a report when nothing needs doing, else None."""
 
+    def state_inputs(self) -> list[Path] | None:
+        """The files and folders whose stat (mtime, size, inode) decides `status()` apart from
+        `busy`: while none of them changes, the state a moment ago still holds (the project
+        list of a large root keeps states by it). None: no such list (the state is computed
+        every time)."""
+        return None
+
     @abstractmethod
     def build_plan(self) -> BuildPlan:
         """What building the env would install and run (read from the files, nothing run)."""

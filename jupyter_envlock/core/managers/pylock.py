@@ -34,7 +34,7 @@ from ..lockfile import (
     recorded_manifest_hash,
 )
 from ..progress import Progress, ProgressEvent
-from ..project import LOCKFILE
+from ..project import LOCKFILE, cache_dir
 from ..pyproject import AddBounds, ManagerName, PyProject, StalePolicy, check_exclude_newer
 from ..results import (
     BuildPlan,
@@ -250,6 +250,22 @@ class PylockManager(Manager):
 
     def _noop(self, env: EnvInfo) -> ChangeReport:
         return self.report(sync=EnvReport(env.path, env.python_version, noop=True))
+
+    def state_inputs(self) -> list[Path] | None:
+        """The manifest, the lock, the places an env is looked for (an in-project .venv,
+        envlock's envs folder), and the env found: its pyvenv.cfg, marker and packages."""
+        pyproject = self._pyproject()
+        inputs = [
+            self.project.manifest_path,
+            self.lock_path,
+            self.project.root / ".venv" / "pyvenv.cfg",
+            cache_dir() / "envs",
+        ]
+        env = self._env(pyproject)
+        if env is not None:
+            inputs += [env.path / "pyvenv.cfg", env.path / environment.MARKER]
+            inputs += environment.site_packages(env.path)
+        return inputs
 
     def fast_sync(self) -> ChangeReport | None:
         """Lock current and the env's marker names this exact lock: three small reads and a
