@@ -286,6 +286,8 @@ def _package_names(value: object, path: Path) -> frozenset[str]:
     label = "[tool.envlock] allow-source-builds"
     if not isinstance(value, list) or not all(isinstance(v, str) and NAME.match(v) for v in value):
         raise ManifestError(f"{path}: {label} must be an array of package names.")
+    if not value:  # every manifest is read for it: most name none
+        return frozenset()
     from packaging.utils import canonicalize_name
 
     return frozenset(canonicalize_name(v) for v in value)

@@ -17,7 +17,7 @@ from collections.abc import Collection
 from ..other_tools import has_foreign_pylock, project_tool
 from ..project import LOCKFILE, Project
 from ..pyproject import ManagerName
-from .uv import is_uv_workspace_member
+from .uv_workspace import is_uv_workspace_member
 
 
 def detect_manager(project: Project, available: Collection[str]) -> ManagerName:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..errors import NotADependency
-from ..manifest import Manifest
 from ..pyproject import AddBounds, PyProject
 from ..requirements import parse_requirement
 from ..results import Dependency, Edit
+
+if TYPE_CHECKING:  # listing dependencies (`list`) edits nothing: no tomlkit
+    from ..manifest import Manifest
 
 
 def remove_one(

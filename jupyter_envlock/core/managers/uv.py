@@ -68,59 +68,12 @@ from .base import Manager
 from .edits import bound_version, listed_dependencies, remove_one
 from .pylock import read_or_none
 from .synced import SyncRecord, refuse_linked_env
+from .uv_workspace import LOCK_NAME, workspace_root, workspace_table
 from .uvlock import UvLock, read_uv_lock
 
-LOCK_NAME = "uv.lock"
 ENV_VARIABLE = "UV_PROJECT_ENVIRONMENT"
 _STALE = "needs to be updated"
 _PYTHON_VERSION = re.compile(r"^\s*(\d+\.\d+(?:\.\d+)?)\s*$", re.MULTILINE)
-
-
-def workspace_root(project_root: Path) -> Path | None:
-    """The uv workspace `project_root` is a member of (the nearest folder above it whose
-    `[tool.uv.workspace] members` globs name it and whose `exclude` does not), else None."""
-    for folder in project_root.parents:
-        manifest = folder / MANIFEST
-        if not manifest.is_file():
-            continue
-        try:
-            pyproject = PyProject.read(manifest)
-        except (OSError, ManifestError):
-            continue
-        workspace = _workspace_table(pyproject)
-        if workspace is None:
-            continue
-        if _globbed(folder, workspace.get("members"), project_root) and not _globbed(
-            folder, workspace.get("exclude"), project_root
-        ):
-            return folder
-    return None
-
-
-def _workspace_table(pyproject: PyProject) -> dict[str, object] | None:
-    uv = pyproject.data.get("tool", {}).get("uv")
-    workspace = uv.get("workspace") if isinstance(uv, dict) else None
-    return workspace if isinstance(workspace, dict) else None
-
-
-def _globbed(root: Path, patterns: object, target: Path) -> bool:
-    if not isinstance(patterns, list):
-        return False
-    for pattern in patterns:
-        if not isinstance(pattern, str) or Path(pattern).is_absolute() or ".." in pattern:
-            continue
-        try:
-            if any(match.resolve() == target for match in root.glob(pattern)):
-                return True
-        except (OSError, ValueError):
-            continue
-    return False
-
-
-def is_uv_workspace_member(project: Project) -> bool:
-    """A member of a uv workspace (its lock is the workspace root's uv.lock)."""
-    root = workspace_root(project.root)
-    return root is not None and (root / LOCK_NAME).is_file()
 
 
 class UvManager(Manager):
@@ -159,7 +112,7 @@ class UvManager(Manager):
         if self.workspace is not None:
             return True
         pyproject = self.project.pyproject
-        return pyproject is not None and _workspace_table(pyproject) is not None
+        return pyproject is not None and workspace_table(pyproject) is not None
 
     def _pyproject(self) -> PyProject:
         pyproject = self.project.pyproject
