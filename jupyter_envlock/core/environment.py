@@ -25,8 +25,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -435,6 +435,8 @@ class SyncRequest:
     allow_removals: bool = False
     # the manifest bytes the lock was checked current for (recorded in the marker)
     manifest_sha256: str | None = None
+    # what the manager keeps in the marker beside it (read back only while it is verified)
+    kept: Mapping[str, object] = field(default_factory=dict)
 
 
 def sync(
@@ -447,10 +449,11 @@ def sync(
     """Make `env` match the lock on disk exactly; a no-op when the marker says it already does."""
     if is_synced(env, request.lock_sha256, project):
         marker = read_marker(env.path)
-        if request.manifest_sha256 and marker.get("manifest-sha256") != request.manifest_sha256:
+        recorded = {**request.kept, "manifest-sha256": request.manifest_sha256}
+        if request.manifest_sha256 and any(marker.get(k) != v for k, v in recorded.items()):
             # the manifest moved on without changing the lock (a comment, a reordering) and was
             # checked current just now: the next no-op can tell from the marker alone
-            marker["manifest-sha256"] = request.manifest_sha256
+            marker.update(recorded)
             write_bytes_atomic(env.path / MARKER, json.dumps(marker).encode())
         return EnvReport(env.path, env.python_version, noop=True)
     first_build = not env.exists
@@ -571,6 +574,7 @@ def _sync_unmarked(
         "project": str(project.root),
         "editable": request.editable,
         "dists": dist_infos(env.path),
+        **request.kept,
     }
     write_bytes_atomic(env.path / MARKER, json.dumps(marker).encode())
     return result

@@ -276,21 +276,17 @@ class PylockManager(Manager):
         return None if env is None else self._noop(env)
 
     def build_plan(self) -> BuildPlan:
-        from packaging.utils import canonicalize_name
-
+        """What building the env would do. An env synced from this very lock and manifest kept
+        the plan of that sync in its marker (with the indexes it was made for): the trust line
+        of every `status` then reads no lock and evaluates no marker."""
         pyproject = self._pyproject()
+        verified = self._verified_env()
+        if verified is not None:
+            kept = environment.read_marker(verified.path).get("plan")
+            if isinstance(kept, dict) and kept.get("configured") == _configured(pyproject):
+                return BuildPlan(**kept["plan"])
         lock = _lenient_lock(read_or_none(self.lock_path))
-        configured = [strip_credentials(str(i["url"])) for i in pyproject.uv_indexes]
-        configured += default_indexes()
-        if lock is None:
-            return BuildPlan(None, configured, [], pyproject.has_build_system)
-        here = lock.versions(marker_environment(self._python_version(pyproject)))
-        entries = [p for p in lock.data.get("packages") or [] if isinstance(p, dict)]
-        mine = [p for p in entries if canonicalize_name(str(p.get("name", ""))) in here]
-        origins = {origin for p in mine for origin in _origins(p, configured)}
-        indexes = sorted(origins, key=lambda o: ("://" not in o, o))  # URLs first
-        built = sorted(_source_only(lock, self._python_version(pyproject)))
-        return BuildPlan(len(here), indexes, built, pyproject.has_build_system)
+        return plan_of(pyproject, lock, self._python_version(pyproject))
 
     def export_requirements(self) -> str:
         from packaging.utils import canonicalize_name
@@ -464,6 +460,28 @@ def _no_extras(extra: str | None) -> None:
             "use --group NAME (extras, [project.optional-dependencies], are for uv and Poetry "
             "projects, and for packages)."
         )
+
+
+def _configured(pyproject: PyProject) -> list[str]:
+    """The indexes a build of this project would ask (credentials stripped)."""
+    configured = [strip_credentials(str(i["url"])) for i in pyproject.uv_indexes]
+    return configured + default_indexes()
+
+
+def plan_of(pyproject: PyProject, lock: Lock | None, python_version: str) -> BuildPlan:
+    """What building the env from `lock` for `python_version` would install and run."""
+    from packaging.utils import canonicalize_name
+
+    configured = _configured(pyproject)
+    if lock is None:
+        return BuildPlan(None, configured, [], pyproject.has_build_system)
+    here = lock.versions(marker_environment(python_version))
+    entries = [p for p in lock.data.get("packages") or [] if isinstance(p, dict)]
+    mine = [p for p in entries if canonicalize_name(str(p.get("name", ""))) in here]
+    origins = {origin for p in mine for origin in _origins(p, configured)}
+    indexes = sorted(origins, key=lambda o: ("://" not in o, o))  # URLs first
+    built = sorted(_source_only(lock, python_version))
+    return BuildPlan(len(here), indexes, built, pyproject.has_build_system)
 
 
 def _source_only(lock: Lock, python_version: str) -> set[str]:
@@ -672,6 +690,7 @@ class _Session:
 
     def sync_env(self, env: EnvInfo, interp: Interpreter, lock: Lock) -> EnvReport:
         pyproject = self.manifest.pyproject
+        plan = plan_of(pyproject, lock, env.python_version or str(interp.version))
         request = environment.SyncRequest(
             lock_sha256=lock.sha256,
             editable=pyproject.has_build_system,
@@ -679,6 +698,7 @@ class _Session:
             locked_names=[p.name for p in lock.packages()],
             allow_removals=self.allow_removals,
             manifest_sha256=pyproject.sha256,  # this session wrote it, or found the lock current
+            kept={"plan": {"configured": _configured(pyproject), "plan": plan.to_dict()}},
         )
         result = environment.sync(self.project, env, interp, request, self.progress)
         self.progress(
