@@ -31,7 +31,7 @@ class Parser(argparse.ArgumentParser):
     """An ArgumentParser that never prints or exits by itself (the %dep magic runs it in a
     worker process whose stdout is a protocol channel)."""
 
-    _checking = False  # inside add_argument, which formats an argument only to check it
+    _checking = False  # inside add_argument (or add_subparsers), which format only to check
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -41,6 +41,13 @@ class Parser(argparse.ArgumentParser):
         self._checking = True
         try:
             return super().add_argument(*args, **kwargs)
+        finally:
+            self._checking = False
+
+    def add_subparsers(self, **kwargs: Any) -> argparse._SubParsersAction:
+        self._checking = True  # it formats the usage only for the subcommands' prog
+        try:
+            return super().add_subparsers(**kwargs)
         finally:
             self._checking = False
 

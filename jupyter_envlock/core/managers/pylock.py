@@ -162,8 +162,6 @@ class PylockManager(Manager):
         return platform.python_version()
 
     def status(self) -> Status:
-        import platform
-
         pyproject = self._pyproject()
         verified = self._verified_env()
         if verified is not None:  # as its sync left it: nothing to compare
@@ -177,6 +175,8 @@ class PylockManager(Manager):
                 no_drift(),
                 busy=is_busy(self.project.file_lock_path),
             )
+        import platform
+
         raw = read_or_none(self.lock_path)
         lock = Lock.parse(raw, str(self.lock_path)) if raw is not None else None
         env = self._env(pyproject)
