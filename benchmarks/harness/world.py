@@ -123,8 +123,12 @@ def make_world(
     read, never copied into a manifest; PyPI when `index_url` is None), caches, trust store and
     Poetry's folders in `work`."""
     work.mkdir(parents=True, exist_ok=True)
+    compile_bytecode()
     base = clean_environ()
-    for key in ("CONDA_PREFIX", "CONDA_DEFAULT_ENV", "FORCE_COLOR", "CLICOLOR_FORCE"):
+    # PYTHONDONTWRITEBYTECODE (set on these machines) would make every envlock process compile
+    # the package from source: users run it from bytecode, as pip installs it
+    for key in ("CONDA_PREFIX", "CONDA_DEFAULT_ENV", "FORCE_COLOR", "CLICOLOR_FORCE",
+                "PYTHONDONTWRITEBYTECODE"):  # fmt: skip
         base.pop(key, None)
     base.update(
         {
@@ -156,6 +160,14 @@ def make_world(
     if index_url is not None:
         base["PIP_INDEX_URL"] = index_url
     return World(work, url, find_uv(), poetry, base, pypi=index_url is None)
+
+
+def compile_bytecode() -> None:
+    """Byte-compile the checkout's jupyter_envlock (its kernel side too), as an installed wheel
+    is: a checkout run with PYTHONDONTWRITEBYTECODE has no __pycache__ to start from."""
+    import compileall
+
+    compileall.compile_dir(str(REPO / "jupyter_envlock"), quiet=1)
 
 
 def pyproject(name: str, deps: Sequence[str], extra: str = "") -> str:
