@@ -24,6 +24,7 @@ class Row:
     target: str = ""
     ok: bool | None = None  # None: no target
     why: str = ""  # where the time goes, for a missed target (measured in the same run)
+    closes: str = ""  # what would close a missed target
 
     @property
     def verdict(self) -> str:
@@ -103,6 +104,7 @@ def render(sections: list[Section], machine: dict[str, str], command: str, start
             f"- **{row.samples.label}** ({section.title}): {fmt(row.samples.median)}"
             f"{reference} {ratio(row.samples, row.reference)}, target {row.target}. "
             + (row.why or "No breakdown for this row.")
+            + (f" **What would close it:** {row.closes}" if row.closes else "")
         )
     lines.append("")
     return "\n".join(lines)

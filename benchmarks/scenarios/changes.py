@@ -109,10 +109,20 @@ def run(ctx: Context) -> list[Section]:
             f"{fmt(median(probe.work))}: {probe.describe_processes()} and envlock's own Python "
             f"{fmt(probe.python)}. `uv {verb}` resolves, locks and syncs in one native process."
         )
+        uv_part = sum(seconds for _, seconds in probe.process_medians())
+        cli_closes = (
+            f"envlock's uv processes alone take {fmt(uv_part)} ({uv_part / ref.median:.2f}× "
+            f"`uv {verb}`), before the interpreter and a change's imports (tomlkit, packaging's "
+            "parsers, filelock). `uv pip compile --universal` reads every locked package's "
+            "index page and metadata again, where `uv lock` finds them in uv.lock (pylock.toml "
+            "keeps no dependency metadata); what is envlock's own (imports, Python) needs a "
+            "process kept warm, as `%dep` has."
+        )
         rows = [
             Row(ref, ref, "reference"),
             Row(samples[f"jupyter-envlock {verb} {pkg}"], ref, f"≤ {CLI_TARGET}× uv {verb}",
-                within(samples[f"jupyter-envlock {verb} {pkg}"], ref, CLI_TARGET), cli_why),
+                within(samples[f"jupyter-envlock {verb} {pkg}"], ref, CLI_TARGET), cli_why,
+                cli_closes),
             Row(samples[f"jupyter envlock {verb} {pkg}"], ref),
         ]  # fmt: skip
         dep_key = f"%dep {verb} {pkg} (kernel)"
@@ -125,8 +135,19 @@ def run(ctx: Context) -> list[Section]:
                 f"rendering {fmt(trip)}. Python functions that start no process (cProfile, "
                 f"both lines): {describe_profile(profile_rows, 4)}."
             )
+            procs = hot.process_medians()
+            last = procs[-1][1] if len(procs) > 1 else 0.0
+            dep_closes = (
+                f"the uv processes are {fmt(sum(s for _, s in procs))} of it, one after the "
+                "other: the exact sync can only start once the lock it installs exists. "
+                "Starting this machine's install alongside the universal lock (and undoing it "
+                f"when the lock fails) would save at most the sync's {fmt(last)}, less its "
+                "fixed cost (uv's start, the env's inspection): not done, as the second install "
+                "to undo costs more in correctness than it saves here. The rest is the resolution "
+                "(see the CLI row) and the kernel↔worker round trip."
+            )
             rows.append(Row(dep, ref, f"≤ {DEP_TARGET}× uv {verb}", within(dep, ref, DEP_TARGET),
-                            dep_why))  # fmt: skip
+                            dep_why, dep_closes))  # fmt: skip
         for tool in (f"poetry {verb} {pkg}",
                      f"pip install {pkg}" if verb == "add" else f"pip uninstall -y {pkg}"):  # fmt: skip
             if tool in samples:
