@@ -169,12 +169,13 @@ class _StateCache:
         kept = self._entries.get(root)
         if kept is not None and listing.stats(kept[0], str(root)) == kept[1]:
             return "busy" if listing.busy(kept[3]) else kept[2]
-        inputs = operations.state_inputs(root)
+        project = Project(root)  # one manifest read for both questions
+        inputs = operations.state_inputs(project)
         paths = [str(p) for p in inputs] if inputs is not None else None
         before = [_stat(p) for p in paths] if paths is not None else None  # before reading: a
-        state = operations.state(root)  # change made meanwhile shows next time
+        state = operations.state(project)  # change made meanwhile shows next time
         if paths is not None and before is not None and state != "busy" and not _recent(before):
-            self._entries[root] = (paths, before, state, Project(root).file_lock_path)
+            self._entries[root] = (paths, before, state, project.file_lock_path)
         else:
             self._entries.pop(root, None)
         return state
