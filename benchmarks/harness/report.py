@@ -91,6 +91,7 @@ def render(sections: list[Section], machine: dict[str, str], command: str, start
         "",
         *[f"- {k}: {v}" for k, v in machine.items()],
         "",
+        *summary(sections),
     ]
     for section in sections:
         lines += render_section(section)
@@ -108,6 +109,21 @@ def render(sections: list[Section], machine: dict[str, str], command: str, start
         )
     lines.append("")
     return "\n".join(lines)
+
+
+def summary(sections: list[Section]) -> list[str]:
+    """Every row with a target, in one table: what the sections below measure and explain."""
+    rows = [
+        [section.title, r.samples.label, fmt(r.samples.median), ratio(r.samples, r.reference),
+         r.target, r.verdict]
+        for section in sections for r in section.rows if r.ok is not None
+    ]  # fmt: skip
+    if not rows:
+        return []
+    met = sum(1 for section in sections for r in section.rows if r.ok)
+    head = ["## Targets", "", f"{met} of {len(rows)} met in this run.", ""]
+    return head + table(["scenario", "command", "median", "vs reference", "target", ""],
+                        rows, "llrrll") + [""]  # fmt: skip
 
 
 def _git(*args: str) -> str:
