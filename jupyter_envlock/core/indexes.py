@@ -69,6 +69,8 @@ def default_indexes() -> list[str]:
 
 def strip_credentials(url: str) -> str:
     """`https://user:token@host/simple` -> `https://host/simple`."""
+    if "@" not in url:  # no userinfo (a lock's thousands of file URLs: parsing each cost)
+        return url
     parts = urlsplit(url)
     if parts.username is None and parts.password is None:
         return url
@@ -80,4 +82,6 @@ def strip_credentials(url: str) -> str:
 
 def redact(text: str) -> str:
     """Remove `user:password@` from every URL in free text (uv's messages, lock files)."""
+    if "@" not in text:  # the pattern needs one; a large lock is otherwise scanned at length
+        return text
     return _USERINFO.sub(lambda m: m.group("scheme"), text)
