@@ -28,11 +28,14 @@ class Manifest:
     """A pyproject.toml open for editing: its original bytes, the tomlkit document, and the
     validated read-only view (`pyproject`) of what it says now."""
 
-    def __init__(self, path: Path, raw: bytes, doc: tomlkit.TOMLDocument) -> None:
+    def __init__(
+        self, path: Path, raw: bytes, doc: tomlkit.TOMLDocument, read: PyProject | None = None
+    ) -> None:
         self.path = path
         self.raw = raw
         self.doc = doc
         self._bom = raw.startswith(codecs.BOM_UTF8)
+        self._read = read  # `pyproject` until the next edit (read from `raw` to begin with)
 
     @classmethod
     def load(cls, path: Path) -> Manifest:
@@ -44,12 +47,12 @@ class Manifest:
 
     @classmethod
     def from_bytes(cls, path: Path, raw: bytes) -> Manifest:
-        PyProject.parse(path, raw)  # the same checks as every reader, before any edit
+        read = PyProject.parse(path, raw)  # the same checks as every reader, before any edit
         try:
             doc = tomlkit.parse(decode_manifest(path, raw))
         except tomlkit.exceptions.TOMLKitError as e:
             raise ManifestError(f"{path} is not valid TOML: {e}") from e
-        return cls(path, raw, doc)
+        return cls(path, raw, doc, read)
 
     @classmethod
     def new(cls, path: Path, name: str) -> Manifest:
@@ -73,8 +76,11 @@ class Manifest:
 
     @property
     def pyproject(self) -> PyProject:
-        """The manifest as it reads now, edits included."""
-        return PyProject.parse(self.path, self.dumps())
+        """The manifest as it reads now, edits included (read again only after an edit: a
+        change asks a dozen times)."""
+        if self._read is None:
+            self._read = PyProject.parse(self.path, self.dumps())
+        return self._read
 
     # -- editing ---------------------------------------------------------------------------
 
@@ -135,6 +141,7 @@ class Manifest:
     def add(self, req: Requirement, group: str | None = None, extra: str | None = None) -> Edit:
         """Add `req`, or replace the requirement of the same name in place (position, comment);
         to a group, or (`extra`) to an extra of [project.optional-dependencies]."""
+        self._read = None
         array = self._extra_array(extra, True) if extra else self._array(group, create=True)
         assert array is not None
         name = canonicalize_name(req.name)
@@ -149,6 +156,7 @@ class Manifest:
         return Edit(name, "added", None, text)
 
     def remove(self, name: str, group: str | None = None, extra: str | None = None) -> Edit:
+        self._read = None
         canonical = canonicalize_name(name)
         if extra:
             array = self._extra_array(extra, create=False)
