@@ -110,7 +110,7 @@ def recorded(argv: Sequence[str]) -> tuple[str, str] | None:
 
 
 def tuple_or_none(sig: object) -> Signature:
-    return tuple(sig) if isinstance(sig, (list, tuple)) else None  # type: ignore[return-value]
+    return tuple(sig) if isinstance(sig, (list, tuple)) else None
 
 
 def record(argv: Sequence[str], inputs: Iterable[os.PathLike[str] | str], stdout: str,
