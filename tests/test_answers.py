@@ -130,3 +130,16 @@ def test_nothing_is_recorded_for_changes_errors_or_fresh_files(envlock_env, make
     answer(project, "sync")  # the add and remove above left it in sync: a no-op now
     assert answer(project, "sync")[1] is False
     assert len(records(envlock_env)) == 1
+
+
+def test_a_uv_projects_answer_is_replayed_until_uv_changes_it(make_uv_project, envlock_env):
+    project = make_uv_project("uv-answers", deps=["tinyd"])
+    operations.sync(project)
+    settle()
+    first, _ = answer(project, "status")
+    assert "Manager:  uv" in first and "State:    in-sync" in first
+    assert answer(project, "status") == (first, False)
+    envlock_env.run_uv("add", "tinyb", cwd=project)  # uv itself, in the user's terminal
+    after, ran_cli = answer(project, "list")
+    assert ran_cli and "tinyb" in after
+    assert "in-sync" in answer(project, "status")[0]

@@ -359,10 +359,11 @@ def state_inputs(path: ProjectRef) -> list[Path] | None:
 @_os_errors_as_messages
 def answer_inputs(path: str | Path) -> list[Path] | None:
     """Every file whose stat decides a read-only answer about the project at or above `path`
-    (`core/answers.py` keeps the answer by them): `path` itself, each folder's manifest on the
-    way up (one appearing there would be the project instead), the project's folder (a lock of
-    another tool appearing), what its state is computed from, and the trust store. None when
-    its manager keeps no such list."""
+    (`core/answers.py` keeps the answer by them): `path` itself, the manifest of every folder
+    from there up (one appearing below the project would be the project instead; one above it
+    may make it a uv workspace member), the project's folder (a lock of another tool
+    appearing), what its state is computed from, and the trust store. None when its manager
+    keeps no such list."""
     owner = manager(path)
     inputs = owner.state_inputs()
     if inputs is None:
@@ -371,9 +372,8 @@ def answer_inputs(path: str | Path) -> list[Path] | None:
     start = given.resolve()
     if not start.is_dir():
         start = start.parent
-    root = owner.project.root
-    walk = [folder / MANIFEST for folder in (start, *start.parents) if folder.is_relative_to(root)]
-    return [given, *walk, root, *inputs, TrustStore().path]
+    walk = [folder / MANIFEST for folder in (start, *start.parents)]
+    return [given, *walk, owner.project.root, *inputs, TrustStore().path]
 
 
 @_os_errors_as_messages
