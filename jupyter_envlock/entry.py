@@ -2,13 +2,15 @@
 command is answered from its record (core/answers.py) before the command line parser and the
 core are even imported; everything else runs the CLI (`cli.main`)."""
 
-from __future__ import annotations
-
 import sys
-from collections.abc import Sequence
+
+TYPE_CHECKING = False  # typing itself costs more than a replayed answer does
+
+if TYPE_CHECKING:  # so do collections and __future__
+    from collections.abc import Sequence
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: "Sequence[str] | None" = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv == ["--version"]:
         from ._version import __version__

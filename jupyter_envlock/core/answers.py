@@ -18,24 +18,26 @@ stay the same through a second change within the file system's clock tick. The r
 the user's own cache folder, as the envs envlock runs do.
 """
 
-from __future__ import annotations
-
 import marshal
 import os
 import sys
 import zlib
-from collections.abc import Iterable, Sequence
+
+TYPE_CHECKING = False  # typing itself costs more than a replayed answer does
+
+if TYPE_CHECKING:  # so do collections and __future__
+    from collections.abc import Iterable, Sequence
+
+    Signature = tuple[int, int, int, int] | None  # mtime, ctime, size, inode; None: no file
+    Key = tuple[object, ...]  # what decides an answer besides its files (see key())
 
 FORMAT = 1
 RACY_NS = 2_000_000_000
 # Variables that differ from one shell to the next without changing any answer.
 VOLATILE = frozenset({"_", "PWD", "OLDPWD", "SHLVL", "COLUMNS", "LINES"})
 
-Signature = tuple[int, int, int, int] | None  # mtime, ctime, size, inode; None: no such file
-Key = tuple[object, ...]
 
-
-def folder() -> str | None:
+def folder() -> "str | None":
     """Where the records live: `JUPYTER_ENVLOCK_CACHE_DIR`, else the XDG cache folder on Linux.
     Elsewhere there are no records (finding the platform's cache folder costs more than the
     record saves)."""
@@ -63,7 +65,7 @@ def code_signature() -> tuple[int, int]:
     return newest, count
 
 
-def key(argv: Sequence[str]) -> Key:
+def key(argv: "Sequence[str]") -> "Key":
     """What else decides an answer: the command line, the folder it runs in, the environment,
     the interpreter and envlock's code."""
     from .._version import __version__
@@ -73,7 +75,7 @@ def key(argv: Sequence[str]) -> Key:
             tuple(argv), environ)  # fmt: skip
 
 
-def signature(path: str) -> Signature:
+def signature(path: str) -> "Signature":
     try:
         st = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
@@ -81,12 +83,12 @@ def signature(path: str) -> Signature:
     return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
 
 
-def _record_path(base: str, of: Key) -> str:
-    words = "\0".join(map(str, of[:6])) + "\0" + "\0".join(of[6]) + "\0" + repr(of[7])  # type: ignore[arg-type]
-    return os.path.join(base, f"{zlib.crc32(words.encode('utf-8', 'surrogateescape')):08x}")
+def _record_path(base: str, of: "Key") -> str:
+    """One file per key (a crc names it; the file holds the whole key, so a clash is a miss)."""
+    return os.path.join(base, f"{zlib.crc32(repr(of).encode('utf-8', 'surrogateescape')):08x}")
 
 
-def recorded(argv: Sequence[str]) -> tuple[str, str] | None:
+def recorded(argv: "Sequence[str]") -> "tuple[str, str] | None":
     """(stdout, stderr) of the recorded answer to `argv` here, if every file it read is as it
     was; None otherwise (the caller runs the command)."""
     base = folder()
@@ -109,11 +111,11 @@ def recorded(argv: Sequence[str]) -> tuple[str, str] | None:
     return (out, err) if isinstance(out, str) and isinstance(err, str) else None
 
 
-def tuple_or_none(sig: object) -> Signature:
+def tuple_or_none(sig: object) -> "Signature":
     return tuple(sig) if isinstance(sig, (list, tuple)) else None
 
 
-def record(argv: Sequence[str], inputs: Iterable[os.PathLike[str] | str], stdout: str,
+def record(argv: "Sequence[str]", inputs: "Iterable[os.PathLike[str] | str]", stdout: str,
            stderr: str) -> bool:  # fmt: skip
     """Keep the answer a full command just gave (exit code 0, nothing changed) with the stat of
     every file it depends on. False when it cannot be kept: no records on this platform, a file
