@@ -26,15 +26,20 @@ REPLAY = (
 )
 
 
-def answer(cwd: Path, *argv: str) -> tuple[str, bool]:
-    """The command's stdout, and whether the full CLI ran (False: its record answered)."""
+def modules_and_output(cwd: Path, *argv: str) -> tuple[set[str], str]:
+    """The modules the console script's entry loaded to answer, and its stdout."""
     proc = subprocess.run(
         [sys.executable, "-c", REPLAY, *argv],
         cwd=cwd, env=source_env(), capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    modules = proc.stderr.rpartition("MODULES ")[2].split()
-    return proc.stdout, "jupyter_envlock.cli" in modules
+    return set(proc.stderr.rpartition("MODULES ")[2].split()), proc.stdout
+
+
+def answer(cwd: Path, *argv: str) -> tuple[str, bool]:
+    """The command's stdout, and whether the full CLI ran (False: its record answered)."""
+    modules, stdout = modules_and_output(cwd, *argv)
+    return stdout, "jupyter_envlock.cli" in modules
 
 
 def settle() -> None:
@@ -63,6 +68,10 @@ def test_a_repeated_read_only_command_is_answered_from_its_record(synced, envloc
     assert ran_cli and records(envlock_env)
     for _ in range(2):
         assert answer(synced, *argv) == (full, False)
+    # a replay costs the interpreter's start and little more: none of the modules it would take
+    # longer to import than to answer (python -c itself loads none of them)
+    modules, _ = modules_and_output(synced, *argv)
+    assert modules & {"typing", "collections", "__future__", "argparse", "json", "re"} == set()
     assert run_envlock(*argv, cwd=synced, env=source_env()).stdout == full  # python -m, as typed
 
 
@@ -143,3 +152,14 @@ def test_a_uv_projects_answer_is_replayed_until_uv_changes_it(make_uv_project, e
     after, ran_cli = answer(project, "list")
     assert ran_cli and "tinyb" in after
     assert "in-sync" in answer(project, "status")[0]
+
+
+def test_records_nobody_asks_for_any_more_are_pruned(tmp_path, monkeypatch):
+    from jupyter_envlock.core import answers
+
+    monkeypatch.setenv("JUPYTER_ENVLOCK_CACHE_DIR", str(tmp_path))
+    for n in range(answers.KEPT + 1):
+        assert answers.record([f"status-{n}"], [], "answer\n", "")
+    kept = list((tmp_path / "answers").iterdir())
+    assert answers.KEPT // 2 <= len(kept) <= answers.KEPT
+    assert answers.recorded([f"status-{answers.KEPT}"]) == ("answer\n", "")  # the newest stays

@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # so do collections and __future__
 
 FORMAT = 1
 RACY_NS = 2_000_000_000
+KEPT = 256  # records beyond this many (one per folder, command line and environment) are pruned
 # Variables that differ from one shell to the next without changing any answer.
 VOLATILE = frozenset({"_", "PWD", "OLDPWD", "SHLVL", "COLUMNS", "LINES"})
 
@@ -141,6 +142,20 @@ def record(argv: "Sequence[str]", inputs: "Iterable[os.PathLike[str] | str]", st
     try:
         os.makedirs(base, exist_ok=True)
         write_bytes_atomic(Path(_record_path(base, asked)), data)
+        _prune(base)
     except OSError:
         return False
     return True
+
+
+def _prune(base: str) -> None:
+    """Past KEPT records, the least recently written half goes: folders and command lines a user
+    no longer types should not pile up."""
+    with os.scandir(base) as entries:
+        found = [(e.stat().st_mtime_ns, e.path) for e in entries if e.is_file()]
+    if len(found) > KEPT:
+        for _, path in sorted(found)[: len(found) - KEPT // 2]:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
