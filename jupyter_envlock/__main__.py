@@ -1,5 +1,5 @@
 """`python -m jupyter_envlock ...`: the same as `jupyter envlock ...` (the magics call this)."""
 
-from .cli import main
+from .entry import main
 
 raise SystemExit(main())

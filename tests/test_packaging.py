@@ -279,7 +279,7 @@ def test_build_gives_an_sdist_and_a_wheel_without_node(dists: Dists):
     assert "jupyter_envlock/kernel_side/bootstrap.py" in names
     assert "jupyter_envlock/events/env-build.yaml" in names
     assert "envlock-provisioner = jupyter_envlock.provisioner:EnvlockProvisioner" in entry_points
-    assert "jupyter-envlock = jupyter_envlock.cli:main" in entry_points
+    assert "jupyter-envlock = jupyter_envlock.entry:main" in entry_points
     assert re.search(r"^License-Expression: BSD-3-Clause$", metadata, re.MULTILINE)
     assert "Building wheel from sdist" in dists.log  # the sdist alone is enough to build
 

@@ -12,6 +12,7 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..core.errors import EnvlockError
@@ -30,10 +31,16 @@ def progress_line(event: ProgressEvent) -> str:
     return f"  {event.phase:<8} {event.message}{count}"
 
 
-def stderr_progress(quiet: bool) -> Progress:
+def stderr_progress(quiet: bool, kept: list[str] | None = None) -> Progress:
+    """Progress lines on stderr (none with --quiet), also appended to `kept` when given."""
+
     def show(event: ProgressEvent) -> None:
         if not quiet:
-            print(progress_line(event), file=sys.stderr, flush=True)
+            line = progress_line(event) + "\n"
+            sys.stderr.write(line)
+            sys.stderr.flush()
+            if kept is not None:
+                kept.append(line)
 
     return show
 
@@ -56,6 +63,7 @@ class Outcome:
     text: str  # what a terminal shows: the result on stdout, or the error on stderr
     json: bool  # --json was given
     html: str | None = None
+    inputs: list[Path] | None = None  # a read-only answer's files (core/answers.py)
 
 
 def error_outcome(error: EnvlockError, as_json: bool) -> Outcome:
@@ -72,25 +80,40 @@ def run_parsed(args: argparse.Namespace, progress: Progress) -> Outcome:
     except KeyboardInterrupt:
         error = {"type": "Interrupted", "message": "interrupted", "details": ""}
         return Outcome(130, {"error": error}, "interrupted", args.json)
-    return Outcome(0, result.document, result.text, args.json, result.html)
+    return Outcome(0, result.document, result.text, args.json, result.html, result.inputs)
 
 
-def execute(argv: Sequence[str] | None, progress: Progress | None = None) -> Outcome:
+def execute(
+    argv: Sequence[str] | None, progress: Progress | None = None, kept: list[str] | None = None
+) -> Outcome:
     """Parse and run one command line. Progress goes to `progress`, by default to stderr
-    (unless --quiet). A misused command line is exit code 2 with argparse's message."""
+    (unless --quiet) and into `kept`. A misused command line is exit code 2 with argparse's
+    message."""
     try:
         args = build_parser().parse_args(argv)
     except ParserExit as e:
         return Outcome(e.status, {"output": e.text}, e.text, False)
-    return run_parsed(args, progress or stderr_progress(args.quiet))
+    return run_parsed(args, progress or stderr_progress(args.quiet, kept))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    outcome = execute(argv)
+    """Run one command line as the console script does; a read-only answer is recorded, so
+    that the same command asked again while its files stay the same is answered from the
+    record (jupyter_envlock.entry)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    said: list[str] = []
+    outcome = execute(argv, kept=said)
     if outcome.json:
         import json
 
-        print(json.dumps(outcome.document))
+        stdout = json.dumps(outcome.document) + "\n"
     elif outcome.text:
-        print(outcome.text, file=sys.stdout if outcome.exit_code == 0 else sys.stderr)
+        stdout = outcome.text + "\n"
+    else:
+        stdout = ""
+    (sys.stdout if outcome.exit_code == 0 or outcome.json else sys.stderr).write(stdout)
+    if outcome.exit_code == 0 and outcome.inputs is not None:
+        from ..core.answers import record
+
+        record(argv, outcome.inputs, stdout, "".join(said))
     return outcome.exit_code

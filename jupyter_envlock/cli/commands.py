@@ -4,13 +4,14 @@ once, and returns the JSON document with its rendering. Used by the CLI and the 
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..core import operations
 from ..core.progress import Progress
 from ..core.pyproject import StalePolicy
-from ..core.results import project_dict
+from ..core.results import ChangeReportDict, project_dict
 from . import render
 
 
@@ -19,6 +20,22 @@ class Result:
     document: object  # what --json prints
     text: str
     html: str | None = None
+    # A read-only answer: the files it depends on (core/answers.py may replay it while they
+    # stay as they are). None: the command changed something, or its answer is not kept.
+    inputs: list[Path] | None = None
+
+
+def _answer(args: argparse.Namespace, extra: list[Path] | None = None) -> list[Path] | None:
+    inputs = operations.answer_inputs(args.project)
+    return None if inputs is None else inputs + (extra or [])
+
+
+def _unchanged(report: ChangeReportDict) -> bool:
+    env = report["env"]
+    return not (
+        report["manifest_changed"] or report["lock_changed"] or report["edits"]
+        or report["changes"] or (env is not None and not env["noop"])
+    )  # fmt: skip
 
 
 def _changes(document: object) -> Result:
@@ -55,8 +72,11 @@ def remove(args: argparse.Namespace, progress: Progress) -> Result:
 def lock(args: argparse.Namespace, progress: Progress) -> Result:
     report = operations.lock(
         args.project, args.upgrade, args.upgrade_package, progress, args.exclude_newer
-    )
-    return _changes(report.to_dict())
+    ).to_dict()
+    shown = _changes(report)
+    if not _unchanged(report) or args.upgrade or args.upgrade_package or args.exclude_newer:
+        return shown
+    return Result(shown.document, shown.text, shown.html, _answer(args))
 
 
 def lock_and_sync(args: argparse.Namespace, progress: Progress) -> Result:
@@ -71,14 +91,19 @@ def lock_and_sync(args: argparse.Namespace, progress: Progress) -> Result:
 
 def sync(args: argparse.Namespace, progress: Progress) -> Result:
     stale: StalePolicy | None = "error" if args.locked else None
-    report = operations.sync(args.project, progress, stale, args.allow_removals)
-    return _changes(report.to_dict())
+    report = operations.sync(args.project, progress, stale, args.allow_removals).to_dict()
+    shown = _changes(report)
+    if not _unchanged(report) or report["env"] is None:
+        return shown
+    return Result(shown.document, shown.text, shown.html, _answer(args))
 
 
 def status(args: argparse.Namespace, progress: Progress) -> Result:
     document = operations.status(args.project).to_dict()
     shown = render.status(document)
-    return Result(document, shown.text, shown.html)
+    # its widgets warning reads the server's packages: the folders on sys.path count too
+    inputs = None if document["busy"] else _answer(args, [Path(p) for p in sys.path if p])
+    return Result(document, shown.text, shown.html, inputs)
 
 
 def list_(args: argparse.Namespace, progress: Progress) -> Result:
@@ -86,7 +111,8 @@ def list_(args: argparse.Namespace, progress: Progress) -> Result:
     deps = [d.to_dict() for d in operations.list_dependencies(owner.project)]
     project = project_dict(owner.project, owner.name)
     shown = render.dependencies(deps, project)
-    return Result({"project": project, "dependencies": deps}, shown.text, shown.html)
+    document = {"project": project, "dependencies": deps}
+    return Result(document, shown.text, shown.html, _answer(args))
 
 
 def init(args: argparse.Namespace, progress: Progress) -> Result:
@@ -121,7 +147,7 @@ def trust(args: argparse.Namespace, progress: Progress) -> Result:
 
 def python(args: argparse.Namespace, progress: Progress) -> Result:
     path = str(operations.environment_python(args.project))
-    return Result({"python": path}, path)
+    return Result({"python": path}, path, inputs=_answer(args))
 
 
 def export(args: argparse.Namespace, progress: Progress) -> Result:

@@ -1,7 +1,7 @@
 """Atomic writes and the per-project lock: a killed process never leaves a half-written file.
 
-filelock and tempfile are imported by the functions that use them: reading commands (`status`,
-a no-op `sync`) import this module and must not pay for them.
+tempfile (and, off POSIX, filelock) are imported by the functions that use them: reading commands
+(`status`, a no-op `sync`) import this module and must not pay for them.
 """
 
 from __future__ import annotations
@@ -34,16 +34,60 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+class LockTimeout(Exception):
+    """Someone else held the lock for the whole timeout."""
+
+
 @contextmanager
-def project_lock(lock_path: Path, timeout: float = 600) -> Iterator[None]:
-    """Serialize every command that touches one project (manifest, lock or env)."""
+def file_lock(lock_path: Path, timeout: float = -1) -> Iterator[None]:
+    """Hold an exclusive lock on `lock_path` (created if needed); `timeout` < 0 waits for ever.
+
+    flock(2) directly on POSIX, the very lock filelock takes there (so an envlock of either kind
+    waits for the other), without importing filelock, which costs a command more than its
+    work; filelock elsewhere. The lock goes with the process: a killed command leaves none."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        with _filelock(lock_path, timeout):
+            yield
+        return
+    import time
+
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if 0 <= timeout and deadline <= time.monotonic():
+                    raise LockTimeout(str(lock_path)) from None
+                time.sleep(0.02)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+@contextmanager
+def _filelock(lock_path: Path, timeout: float) -> Iterator[None]:
     from filelock import FileLock, Timeout
 
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with FileLock(str(lock_path), timeout=timeout):
             yield
     except Timeout as e:
+        raise LockTimeout(str(lock_path)) from e
+
+
+@contextmanager
+def project_lock(lock_path: Path, timeout: float = 600) -> Iterator[None]:
+    """Serialize every command that touches one project (manifest, lock or env)."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with file_lock(lock_path, timeout):
+            yield
+    except LockTimeout as e:
         raise ToolError(
             f"Another envlock command has held the project lock for {timeout:.0f} s ({lock_path})."
         ) from e
@@ -57,12 +101,10 @@ def is_busy(lock_path: Path) -> bool:
     held = _flock_held(lock_path)
     if held is not None:
         return held
-    from filelock import FileLock, Timeout
-
     try:
-        with FileLock(str(lock_path), timeout=0):
+        with _filelock(lock_path, timeout=0):
             return False
-    except Timeout:
+    except LockTimeout:
         return True
 
 

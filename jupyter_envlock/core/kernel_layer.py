@@ -22,9 +22,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from filelock import FileLock
 from packaging.utils import canonicalize_name
 
+from .atomic import file_lock
 from .environment import installed_distributions, python_in
 from .errors import ResolutionError, UserError
 from .progress import Progress, ProgressEvent, no_progress
@@ -75,7 +75,7 @@ def prepare(env_dir: Path, progress: Progress = no_progress) -> Path | None:
     if site is not None and (layer / COMPLETE).is_file():
         return site
     layer.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(layer.parent / f"{key}.lock")):
+    with file_lock(layer.parent / f"{key}.lock"):
         site = _site_packages(layer)
         if site is None or not (layer / COMPLETE).is_file():
             progress(

@@ -36,7 +36,7 @@ from .errors import (
 from .managers import Manager, PylockManager, manager_for
 from .progress import Progress, ProgressEvent, no_progress
 from .project import Project, ProjectRef, find_project
-from .pyproject import StalePolicy, check_exclude_newer
+from .pyproject import MANIFEST, StalePolicy, check_exclude_newer
 from .results import (
     ChangeReport,
     Dependency,
@@ -354,6 +354,26 @@ def status(path: ProjectRef, policy: TrustPolicy | None = None) -> Status:
 def state_inputs(path: ProjectRef) -> list[Path] | None:
     """What the project's state is computed from (`Manager.state_inputs`), for caches."""
     return manager(path).state_inputs()
+
+
+@_os_errors_as_messages
+def answer_inputs(path: str | Path) -> list[Path] | None:
+    """Every file whose stat decides a read-only answer about the project at or above `path`
+    (`core/answers.py` keeps the answer by them): `path` itself, the manifest of every folder
+    from there up (one appearing below the project would be the project instead; one above it
+    may make it a uv workspace member), the project's folder (a lock of another tool
+    appearing), what its state is computed from, and the trust store. None when its manager
+    keeps no such list."""
+    owner = manager(path)
+    inputs = owner.state_inputs()
+    if inputs is None:
+        return None
+    given = Path(path).expanduser().absolute()
+    start = given.resolve()
+    if not start.is_dir():
+        start = start.parent
+    walk = [folder / MANIFEST for folder in (start, *start.parents)]
+    return [given, *walk, owner.project.root, *inputs, TrustStore().path]
 
 
 @_os_errors_as_messages

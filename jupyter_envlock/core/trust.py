@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, cast, get_args
 
-from .atomic import write_bytes_atomic
+from .atomic import LockTimeout, file_lock, write_bytes_atomic
 from .errors import EnvlockError
 
 STORE_NAME = "trust.json"
@@ -134,13 +134,12 @@ class TrustStore:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        from filelock import FileLock, Timeout  # reading the store (every status) needs neither
 
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            with FileLock(str(self.path.with_name(self.path.name + ".lock")), LOCK_TIMEOUT):
+            with file_lock(self.path.with_name(self.path.name + ".lock"), LOCK_TIMEOUT):
                 yield
-        except Timeout as e:
+        except LockTimeout as e:
             raise TrustStoreError(
                 f"Another envlock command has held the trust store {self.path} for "
                 f"{LOCK_TIMEOUT:.0f} s."

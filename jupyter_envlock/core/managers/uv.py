@@ -40,6 +40,7 @@ from ..environment import (
     installed_distributions,
     python_in,
     pyvenv_version,
+    site_packages,
 )
 from ..errors import LockfileError, ManifestError, StaleLockError, ToolError
 from ..indexes import default_indexes, strip_credentials
@@ -235,6 +236,14 @@ class UvManager(Manager):
                 "`jupyter envlock sync` (or `uv sync`)."
             )
         return env.python
+
+    def state_inputs(self) -> list[Path] | None:
+        """The files a sync depends on, envlock's record of the last sync, and the env: its
+        pyvenv.cfg and packages. None without a lock (the plan then comes from uv's settings)."""
+        if not self.lock_path.is_file():
+            return None
+        env = self.env_dir
+        return [*self._files(), self.record.path, env / "pyvenv.cfg", *site_packages(env)]
 
     def fast_sync(self) -> ChangeReport | None:
         if not self.record.matches(self._fingerprint(), self.env_dir):
