@@ -317,7 +317,8 @@ def walk(
         if MANIFEST in names:
             inside = True
             try:
-                _refuse_links_outside(Path(folder), root, listing.links)
+                if not listing.links.isdisjoint((MANIFEST, LOCKFILE)):  # only links can lead
+                    _refuse_links_outside(Path(folder), root, listing.links)  # out (no Path else)
                 found.append(folder)
             except OutsideRoot as e:
                 if on_refused is not None:
