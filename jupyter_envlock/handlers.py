@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import weakref
 from collections.abc import Callable
 from http.client import responses
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -264,19 +265,37 @@ class ProjectsHandler(EnvlockHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        projects = await self.off_loop(list_projects, self.scanner)
-        self.finish(json.dumps({"projects": projects}))
+        self.finish(await self.off_loop(projects_body, self.scanner))
 
 
-def list_projects(scanner: ProjectScanner) -> list[dict[str, Any]]:
-    """One entry per project, from a fresh scan of the shared scanner (so a folder made a moment
-    ago is listed, and gets its kernel spec too); a broken project says so in its own entry
-    instead of failing the list."""
+# Each project's entry as JSON text, kept per scanner while the project and its state stay the
+# same: a listing of thousands of projects then joins strings instead of encoding dicts.
+_encoded: weakref.WeakKeyDictionary[ProjectScanner, dict[ScannedProject, tuple[str, str]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def projects_body(scanner: ProjectScanner) -> str:
+    """`{"projects": [...]}`: one entry per project, from a fresh scan of the shared scanner (so
+    a folder made a moment ago is listed, and gets its kernel spec too); a broken project says
+    so in its own entry instead of failing the list."""
     scanner.refresh()
     snapshot = scanner.snapshot()
     listing = scanner.listing()
-    entries = [_project_entry(listing, project) for project in snapshot.projects]
-    return entries + [_folder_entry(folder) for folder in snapshot.folders]
+    old = _encoded.get(scanner, {})
+    new: dict[ScannedProject, tuple[str, str]] = {}
+    parts = []
+    for project in snapshot.projects:
+        state, message = _project_state(listing, project)
+        key = state if message is None else f"{state}:{message}"
+        hit = old.get(project)
+        if hit is None or hit[0] != key:
+            hit = (key, json.dumps(_project_entry(project, state, message)))
+        new[project] = hit
+        parts.append(hit[1])
+    _encoded[scanner] = new
+    parts += [json.dumps(_folder_entry(folder)) for folder in snapshot.folders]
+    return '{"projects": [' + ", ".join(parts) + "]}"
 
 
 def _folder_entry(folder: ScannedFolder) -> dict[str, Any]:
@@ -291,18 +310,24 @@ def _folder_entry(folder: ScannedFolder) -> dict[str, Any]:
     }
 
 
-def _project_entry(listing: Listing, scanned: ScannedProject) -> dict[str, Any]:
+def _project_state(listing: Listing, scanned: ScannedProject) -> tuple[str, str | None]:
+    """The project's state and, for "error", why."""
+    if scanned.kernel_name is None:
+        return "error", scanned.error
+    try:
+        return listing.state(scanned), None
+    except EnvlockError as e:
+        return "error", e.message
+    except Exception as e:  # one bad project must not hide the others
+        return "error", f"{type(e).__name__}: {e}"
+
+
+def _project_entry(scanned: ScannedProject, state: str, message: str | None) -> dict[str, Any]:
     rel = "" if scanned.relative == "." else scanned.relative
     entry: dict[str, Any] = {"path": rel, "name": scanned.name, "kernel_name": scanned.kernel_name}
-    if scanned.kernel_name is None:
-        entry.update(state="error", message=scanned.error)
-        return entry
-    try:
-        entry["state"] = listing.state(scanned)
-    except EnvlockError as e:
-        entry.update(state="error", message=e.message)
-    except Exception as e:  # one bad project must not hide the others
-        entry.update(state="error", message=f"{type(e).__name__}: {e}")
+    entry["state"] = state
+    if message is not None or state == "error":
+        entry["message"] = message
     return entry
 
 

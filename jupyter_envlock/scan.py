@@ -23,6 +23,7 @@ from .core.atomic import is_busy
 from .core.errors import EnvlockError
 from .core.other_tools import OtherTool, folder_tool
 from .core.project import DEFAULT_IGNORED, DEFAULT_SCAN_DEPTH, RACY_NS, Listings, Project, walk
+from .core.project import Listing as ProjectListing
 from .core.pyproject import MANIFEST
 from .core.results import ProjectState
 
@@ -120,40 +121,66 @@ class _ManifestCache:
 
 class Listing:
     """One pass over the projects' states. Each stat is taken once and serves every project
-    (the last scan's manifests, the folders all projects share); a path inside a project folder
-    whose listing, checked by that scan, lacks it is missing without a stat; a project with no
-    state folder holds no project lock."""
+    (the last scan's manifests, the folders all projects share); a project with no state folder
+    holds no project lock."""
 
     def __init__(self, states: _StateCache, manifests: dict[str, _Stat], listings: Listings) -> None:
         self._states = states
-        self._known = dict(manifests)
+        self._manifests = manifests
         self._listings = listings
+        self._shared: dict[str, _Stat] = {}
         self._folders: dict[str, frozenset[str]] = {}
 
     def state(self, project: ScannedProject) -> ProjectState:
         """The project's state; errors are its state's own (`operations.state`)."""
         return self._states.state(project.root, self)
 
-    def stats(self, paths: Iterable[str], root: str) -> list[_Stat]:
-        names = self._listings.fresh_names(root)
-        out = []
-        for path in paths:
-            if path not in self._known:
-                first = path[len(root) + 1 :].split(os.sep, 1)[0]
-                inside = path.startswith(root + os.sep)
-                missing = names is not None and inside and first not in names
-                self._known[path] = None if missing else _stat(path)
-            out.append(self._known[path])
-        return out
+    def manifest_stat(self, folder: str) -> _Stat:
+        """The stat the last scan took of `folder`'s manifest."""
+        return self._manifests.get(os.path.join(folder, MANIFEST))
 
-    def busy(self, lock_path: Path) -> bool:
-        folder = str(lock_path.parent.parent)
+    def folder(self, folder: str) -> ProjectListing | None:
+        return self._listings.kept(folder)
+
+    def shared_stat(self, path: str) -> _Stat:
+        """A path many projects name (envlock's envs folder): one stat per listing."""
+        if path not in self._shared:
+            self._shared[path] = _stat(path)
+        return self._shared[path]
+
+    def busy(self, kept: _Kept) -> bool:
+        folder = kept.state_parent
         if folder not in self._folders:
             try:
                 self._folders[folder] = frozenset(os.listdir(folder))
             except OSError:
                 self._folders[folder] = frozenset()
-        return lock_path.parent.name in self._folders[folder] and is_busy(lock_path)
+        return kept.state_name in self._folders[folder] and is_busy(kept.lock)
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """A project's state and what it was computed from: the manifest's stat, the project
+    folder's listing (entries missing then are still missing while it is the same object, no
+    stat needed), the stats of the other inputs, and where its project lock would be."""
+
+    state: ProjectState
+    manifest: _Stat
+    folder: ProjectListing | None  # None: not kept by the walk; then every input is in `paths`
+    paths: tuple[str, ...]
+    stats: tuple[_Stat, ...]
+    shared: tuple[tuple[str, _Stat], ...]  # inputs outside the project (see Listing.shared_stat)
+    lock: Path
+    state_parent: str
+    state_name: str
+
+    def holds(self, root: str, listing: Listing) -> bool:
+        return (
+            listing.manifest_stat(root) == self.manifest
+            and (self.folder is None or listing.folder(root) is self.folder)
+            and all(listing.shared_stat(p) == st for p, st in self.shared)
+            and tuple(map(_stat, self.paths)) == self.stats
+        )
 
 
 class _StateCache:
@@ -163,19 +190,20 @@ class _StateCache:
     than RACY_NS ago is not kept (a change within the same clock tick would not show)."""
 
     def __init__(self) -> None:
-        self._entries: dict[Path, tuple[list[str], list[_Stat], ProjectState, Path]] = {}
+        self._entries: dict[Path, _Kept] = {}
 
     def state(self, root: Path, listing: Listing) -> ProjectState:
+        folder = str(root)
         kept = self._entries.get(root)
-        if kept is not None and listing.stats(kept[0], str(root)) == kept[1]:
-            return "busy" if listing.busy(kept[3]) else kept[2]
+        if kept is not None and kept.holds(folder, listing):
+            return "busy" if listing.busy(kept) else kept.state
         project = Project(root)  # one manifest read for both questions
         inputs = operations.state_inputs(project)
         paths = [str(p) for p in inputs] if inputs is not None else None
         before = [_stat(p) for p in paths] if paths is not None else None  # before reading: a
         state = operations.state(project)  # change made meanwhile shows next time
         if paths is not None and before is not None and state != "busy" and not _recent(before):
-            self._entries[root] = (paths, before, state, project.file_lock_path)
+            self._entries[root] = _keep(state, folder, paths, before, listing, project)
         else:
             self._entries.pop(root, None)
         return state
@@ -183,6 +211,44 @@ class _StateCache:
     def keep_only(self, roots: Iterable[Path]) -> None:
         kept = set(roots)
         self._entries = {k: v for k, v in self._entries.items() if k in kept}
+
+
+def _keep(
+    state: ProjectState,
+    folder: str,
+    paths: list[str],
+    stats: list[_Stat],
+    listing: Listing,
+    project: Project,
+) -> _Kept:
+    """Sort a state's inputs by how a later listing checks them (see _Kept)."""
+    manifest = os.path.join(folder, MANIFEST)
+    kept_folder = listing.folder(folder)
+    names = kept_folder.names if kept_folder is not None else None
+    own: list[tuple[str, _Stat]] = []
+    shared: list[tuple[str, _Stat]] = []
+    for path, st in zip(paths, stats, strict=True):
+        if path == manifest:
+            continue
+        if not path.startswith(folder + os.sep):
+            shared.append((path, st))
+            continue
+        first = path[len(folder) + 1 :].split(os.sep, 1)[0]
+        if st is None and names is not None and first not in names:
+            continue  # absent, and its folder's listing will tell if it appears
+        own.append((path, st))
+    lock = project.file_lock_path
+    return _Kept(
+        state,
+        stats[paths.index(manifest)] if manifest in paths else listing.manifest_stat(folder),
+        kept_folder,
+        tuple(p for p, _ in own),
+        tuple(st for _, st in own),
+        tuple(shared),
+        lock,
+        str(lock.parent.parent),
+        lock.parent.name,
+    )
 
 
 def _recent(stats: list[_Stat]) -> bool:

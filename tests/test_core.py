@@ -202,6 +202,39 @@ def test_listed_states_are_kept_while_their_files_stay_the_same(
         assert state() == "busy"
 
 
+def test_a_kept_state_sees_edits_that_leave_the_folder_listing_alone(envlock_env, make_project):
+    """A kept state is checked against its folder's kept listing (entries absent then are not
+    stat'ed again): a manifest edited in place, where the folder's mtime does not move, and a
+    lock deleted or written by hand still show on the next listing."""
+    root = envlock_env.envlock_cache_dir.parent / "edited"
+    project = make_project("edited", deps=["tinyd"], folder=root / "edited")
+    scanner = ProjectScanner(root)
+    scanner.stop()
+
+    def state() -> str:
+        scanner.refresh()
+        (scanned,) = scanner.snapshot().projects
+        return scanner.listing().state(scanned)
+
+    operations.lock(project)
+    lock = (project / "pylock.toml").read_bytes()
+    age(project, project / "pyproject.toml", project / "pylock.toml")
+    assert state() == "no-env"
+    assert state() == "no-env"  # kept
+    manifest = project / "pyproject.toml"
+    with manifest.open("r+b") as f:  # in place: the folder's listing stays the same
+        text = f.read().replace(b'"tinyd"', b'"tinyd", "tinya"')
+        f.seek(0)
+        f.write(text)
+    age(manifest)
+    assert state() == "lock-out-of-date"
+    (project / "pylock.toml").unlink()
+    assert state() == "no-lock"
+    (project / "pylock.toml").write_bytes(lock)
+    age(project, project / "pylock.toml")
+    assert state() == "lock-out-of-date"
+
+
 def test_kernel_name_is_normalized_and_overridable(make_project):
     p = make_project("Sales_Forecast.V2")
     assert find_project(p).kernel_name == "envlock-sales-forecast-v2"

@@ -245,10 +245,12 @@ class Listings:
             self._kept.pop(folder, None)
         return listing
 
-    def fresh_names(self, folder: str) -> frozenset[str] | None:
-        """The entry names of `folder` as the last walk checked them (None: not kept)."""
+    def kept(self, folder: str) -> Listing | None:
+        """`folder`'s listing as the last walk checked it (None: not kept). The same object
+        while the folder's entries stay the same, so holding it is a cheap "nothing was added
+        or removed here" check."""
         kept = self._kept.get(folder)
-        return kept[1].names if kept is not None else None
+        return kept[1] if kept is not None else None
 
     def forget_unseen(self) -> None:
         """Drop the listings of folders the last walk did not visit (deleted, now ignored)."""
@@ -317,7 +319,8 @@ def walk(
         if MANIFEST in names:
             inside = True
             try:
-                _refuse_links_outside(Path(folder), root, listing.links)
+                if not listing.links.isdisjoint((MANIFEST, LOCKFILE)):  # only links can lead
+                    _refuse_links_outside(Path(folder), root, listing.links)  # out (no Path else)
                 found.append(folder)
             except OutsideRoot as e:
                 if on_refused is not None:
