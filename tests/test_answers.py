@@ -163,3 +163,13 @@ def test_records_nobody_asks_for_any_more_are_pruned(tmp_path, monkeypatch):
     kept = list((tmp_path / "answers").iterdir())
     assert answers.KEPT // 2 <= len(kept) <= answers.KEPT
     assert answers.recorded([f"status-{answers.KEPT}"]) == ("answer\n", "")  # the newest stays
+
+
+def test_records_live_in_the_cache_folder_platformdirs_names(monkeypatch):
+    """Found without importing platformdirs; the same folder it gives on this platform."""
+    from platformdirs import user_cache_dir
+
+    from jupyter_envlock.core import answers
+
+    monkeypatch.delenv("JUPYTER_ENVLOCK_CACHE_DIR", raising=False)
+    assert answers.folder() == str(Path(user_cache_dir("jupyter-envlock", appauthor=False)) / "answers")

@@ -39,15 +39,19 @@ VOLATILE = frozenset({"_", "PWD", "OLDPWD", "SHLVL", "COLUMNS", "LINES"})
 
 
 def folder() -> "str | None":
-    """Where the records live: `JUPYTER_ENVLOCK_CACHE_DIR`, else the XDG cache folder on Linux.
-    Elsewhere there are no records (finding the platform's cache folder costs more than the
-    record saves)."""
+    """Where the records live: `answers` in `JUPYTER_ENVLOCK_CACHE_DIR`, else in the user's
+    cache folder, found without platformdirs (whose import costs more than a replay): the same
+    folder it names on Linux, macOS and Windows. None where no such folder is known."""
     base = os.environ.get("JUPYTER_ENVLOCK_CACHE_DIR")
-    if not base and sys.platform.startswith("linux"):
-        base = os.path.join(
-            os.environ.get("XDG_CACHE_HOME", "").strip() or os.path.expanduser("~/.cache"),
-            "jupyter-envlock",
-        )
+    if not base:
+        if sys.platform == "win32":
+            local = os.environ.get("LOCALAPPDATA")
+            base = os.path.join(local, "jupyter-envlock", "Cache") if local else None
+        elif sys.platform == "darwin":
+            base = os.path.expanduser("~/Library/Caches/jupyter-envlock")
+        else:
+            xdg = os.environ.get("XDG_CACHE_HOME", "").strip() or os.path.expanduser("~/.cache")
+            base = os.path.join(xdg, "jupyter-envlock")
     return os.path.join(base, "answers") if base else None
 
 
