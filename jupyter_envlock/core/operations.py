@@ -103,7 +103,10 @@ def add(
     owner = manager_for(find_project(path, create=True))
     owner.allow_removals = allow_removals
     creating = not owner.project.manifest_path.exists()
-    frontend = server_frontend_version()
+    widgets = any(canonicalize_name(r.name) == KERNEL_PACKAGE for r in requirements)
+    # the server's own widgets front end is looked up (importlib.metadata: a sys.path scan)
+    # only when ipywidgets is among what is added
+    frontend = server_frontend_version() if widgets else None
     constraints = widgets_constraints(requirements, frontend)
     with project_lock(owner.project.file_lock_path), explained_builds(owner):
         report = owner.add(
@@ -111,7 +114,7 @@ def add(
         )
     if creating:
         _trust_created(owner.project)
-    if any(canonicalize_name(r.name) == KERNEL_PACKAGE for r in requirements):
+    if widgets:
         note = widgets_note(owner.locked_versions().get(KERNEL_PACKAGE), frontend)
         report.notes += [note] if note else []
     return report
