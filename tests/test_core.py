@@ -28,6 +28,7 @@ from jupyter_envlock.core.errors import (
     ResolutionError,
     StaleLockError,
 )
+from jupyter_envlock.core.indexes import PYPI, index_of
 from jupyter_envlock.core.project import (
     Listings,
     discover_projects,
@@ -635,6 +636,36 @@ def test_project_index_and_pip_variables_are_honoured(envlock_env, make_project,
     monkeypatch.setenv("PIP_INDEX_URL", envlock_env.index_url)
     operations.add(plain, ["tinyd"], sync=False)
     assert locked_version(plain, "tinyd") == "1.1.0"
+
+
+def test_lock_names_each_packages_index(envlock_env, make_project):
+    """uv takes a wheel whose lock entry names no index for one of an index of its own and
+    fetches it again on every rebuild; named, a warm cache installs it as `uv sync` does."""
+    project = make_project("named", deps=["tinyb"])
+    operations.lock(project)
+    for package in lock_data(project)["packages"]:
+        assert package["index"] == envlock_env.index_url, package["name"]
+
+
+@pytest.mark.parametrize(
+    "urls, expected",
+    [
+        (["http://h/simple/a/a-1-py3-none-any.whl", "http://h/simple/a/a-1.tar.gz"], "http://h/simple"),
+        (["https://files.pythonhosted.org/packages/aa/a-1-py3-none-any.whl"], PYPI),
+        (["http://h/root/pypi/+f/ab/a-1-py3-none-any.whl"], "http://h/root/pypi/+simple/"),
+        (["http://h/team/simple/a/a-1-py3-none-any.whl"], "http://h/team/simple"),
+        (["http://elsewhere/a-1-py3-none-any.whl"], None),
+        (["http://h/simple/a/a-1-py3-none-any.whl", "http://elsewhere/a-1.tar.gz"], None),
+        ([], None),
+    ],
+)
+def test_index_of_a_packages_files(urls, expected):
+    indexes = ["http://h/team/simple", "http://h/root/pypi/+simple/", "http://h/simple", PYPI]
+    assert index_of(urls, indexes) == expected
+
+
+def test_files_on_pypis_host_are_pypis_only_when_pypi_is_asked():
+    assert index_of(["https://files.pythonhosted.org/packages/a-1.tar.gz"], ["http://m/simple"]) is None
 
 
 def test_credentials_never_land_in_manifest_or_lock(envlock_env, make_project, monkeypatch):

@@ -75,9 +75,9 @@ def run(ctx: Context) -> list[Section]:
             )
         closes = (
             f"the difference is {fmt(mine.median - ref.median)} on starts that vary by "
-            f"{ref.spread} (the plain one's spread): envlock's own part is the checks above, "
-            "milliseconds; loading the %dep code at the first %dep rather than at the start "
-            "would take the bootstrap's share off every start."
+            f"{ref.spread} (the plain one's spread): envlock's own part is the checks above "
+            "and the bootstrap's registration of %dep (its code loads at the first %dep), "
+            "milliseconds."
         )
         rows += [Row(ref, ref, "reference"),
                  Row(mine, ref, f"≤ {TARGET}× plain", within(mine, ref, TARGET), why + ".",

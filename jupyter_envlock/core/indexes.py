@@ -18,6 +18,9 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s\"']+@")
+PYPI = "https://pypi.org/simple"
+_PYPI_FILES = "https://files.pythonhosted.org/"
+_NAMED = re.compile(r"^[^:/=]+=")  # UV_INDEX's `name=url` form
 
 
 def with_indexes(
@@ -65,6 +68,38 @@ def default_indexes() -> list[str]:
         extra = (env.get("PIP_EXTRA_INDEX_URL") or "").split()
     urls = [*extra, default or "https://pypi.org/simple"]
     return [strip_credentials(u) for u in urls]
+
+
+def resolving_indexes(env: Mapping[str, str]) -> list[str]:
+    """The simple indexes uv resolves from in `env` (as `with_indexes` leaves it), first the
+    extra ones, then the default (PyPI unless one is named); credentials stripped."""
+    extra = [_NAMED.sub("", item) for item in (env.get("UV_INDEX") or "").split()]
+    default = env.get("UV_DEFAULT_INDEX") or env.get("UV_INDEX_URL") or PYPI
+    return [strip_credentials(url) for url in [*extra, default]]
+
+
+def index_of(file_urls: Sequence[str], indexes: Sequence[str]) -> str | None:
+    """The index of `indexes` that a package's files were found in: the one whose folder they
+    all lie in (`https://host/repo/` for `https://host/repo/simple`, the layout of devpi,
+    Artifactory, GitLab and a plain folder of files), PyPI for files on files.pythonhosted.org;
+    None when no index, or not one alone, holds them all (a find-links folder, a mirror)."""
+    found: set[str] = set()
+    for url in file_urls:
+        url = strip_credentials(url)
+        if url.startswith(_PYPI_FILES) and PYPI in indexes:
+            found.add(PYPI)
+            continue
+        below = [i for i in indexes if url.startswith(_index_folder(i))]
+        if not below:
+            return None
+        found.add(max(below, key=lambda i: len(_index_folder(i))))
+    return found.pop() if len(found) == 1 else None
+
+
+def _index_folder(index: str) -> str:
+    base = index.rstrip("/")
+    head, _, last = base.rpartition("/")
+    return (head if last in ("simple", "+simple") and "://" in head else base) + "/"
 
 
 def strip_credentials(url: str) -> str:

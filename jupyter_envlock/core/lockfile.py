@@ -9,17 +9,18 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import LockfileError
-from .indexes import redact, strip_credentials
+from .indexes import index_of, redact, resolving_indexes, strip_credentials, with_indexes
 from .pyproject import PyProject
 
 if TYPE_CHECKING:
@@ -375,18 +376,60 @@ def compile_lock(
         run_uv(args, on_line=on_line, project_indexes=manifest.uv_indexes)
         body = out.read_bytes()
         shutil.rmtree(tmp_path, ignore_errors=True)
-    return finish_lock(body, manifest_hash(manifest), exclude_newer)
+    indexes = resolving_indexes(with_indexes(os.environ, manifest.uv_indexes))
+    return finish_lock(body, manifest_hash(manifest), exclude_newer, indexes)
 
 
 def finish_lock(
     uv_output: bytes,
     manifest_digest: str,
     exclude_newer: ExcludeNewer | None = None,
+    indexes: Sequence[str] = (),
 ) -> Lock:
-    """Strip credentials, add [tool.envlock], validate: the lock to write."""
-    text = _stamped(redact(uv_output.decode("utf-8")), manifest_digest, exclude_newer)
+    """Strip credentials, name each package's index, add [tool.envlock], validate: the lock to
+    write."""
+    text = _with_indexes(redact(uv_output.decode("utf-8")), indexes)
+    text = _stamped(text, manifest_digest, exclude_newer)
     # never write a lock that packaging.pylock rejects
     return Lock.parse(text.encode("utf-8"), "the new lock")
+
+
+_PACKAGE_HEAD = re.compile(r'^\[\[packages\]\]\r?\nname = .*\n(?:version = .*\n)?', re.MULTILINE)
+
+
+def _with_indexes(text: str, indexes: Sequence[str]) -> str:
+    """`index = URL` in each package from one of `indexes` (PEP 751's `packages.index`, which
+    `uv pip compile` leaves out). Without it uv takes every wheel for one of an index of its own
+    (its URL's folder), never finds it among the wheels it keeps for the configured indexes,
+    and asks the server again for each: a rebuild from a warm cache downloaded the whole stack
+    again where the files come without cache headers. A package whose files no one index holds
+    keeps no index, as before."""
+    if not indexes:
+        return text
+    packages = tomllib.loads(text).get("packages") or []
+    heads = list(_PACKAGE_HEAD.finditer(text))
+    if len(heads) != len(packages):
+        return text  # not uv's layout: leave it as uv wrote it
+    out, at = [], 0
+    for head, package in zip(heads, packages, strict=True):
+        index = None if "index" in package else index_of(_file_urls(package), indexes)
+        out.append(text[at : head.end()])
+        if index is not None:
+            out.append(f"index = {json.dumps(index)}\n")
+        at = head.end()
+    return "".join(out) + text[at:]
+
+
+def _file_urls(package: Mapping[str, Any]) -> list[str]:
+    """The URLs of a package's wheels and sdist; none when it has a folder, a git checkout or
+    an archive (those come from no index)."""
+    if any(package.get(k) for k in ("directory", "vcs", "archive")):
+        return []
+    files = [f for f in package.get("wheels") or [] if isinstance(f, dict)]
+    if isinstance(package.get("sdist"), dict):
+        files.append(package["sdist"])
+    urls = [f.get("url") for f in files]
+    return [u for u in urls if isinstance(u, str)] if all(isinstance(u, str) for u in urls) else []
 
 
 def _stamped(text: str, manifest_digest: str, exclude_newer: ExcludeNewer | None) -> str:

@@ -3,10 +3,10 @@
 Run as `<env python> bootstrap.py -f CONNECTION_FILE [ipykernel options]`. Python puts this folder
 first on sys.path for this process only, which is how the `envlock_kernel` package imports without
 installing jupyter_envlock into the env; the folder is taken off sys.path again once the package
-(all of it) is loaded, so the user's code never imports from it and nothing leaks to `!cmd`
-subprocesses. The extension is
-loaded after the kernel app is initialized, so the user's own `extensions`/`extra_extensions`
-configuration is left exactly as it was.
+is imported (its submodules load later from the package's own `__path__`), so the user's code
+never imports from it and nothing leaks to `!cmd` subprocesses. The extension is loaded after
+the kernel app is initialized, so the user's own `extensions`/`extra_extensions` configuration is
+left exactly as it was.
 
 When the env has no ipykernel of its own (a uv or Poetry project's env), the provisioner names a
 kernel layer holding it (core/kernel_layer.py); it is appended to sys.path first of all.
@@ -38,7 +38,7 @@ def _drop_own_folder() -> None:
 def main() -> None:
     _add_kernel_layer()
     try:
-        import envlock_kernel  # type: ignore[import-not-found]  # (whole) while on sys.path
+        import envlock_kernel  # type: ignore[import-not-found]  # while on sys.path
     except Exception as e:  # the kernel must start even if the magics cannot load
         envlock_kernel = None
         print("jupyter_envlock: %dep magics unavailable: {!r}".format(e), file=sys.stderr)

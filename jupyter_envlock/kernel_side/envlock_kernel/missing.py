@@ -59,7 +59,3 @@ def show_hint(result) -> None:  # noqa: ANN001 - IPython's ExecutionResult
     if answer.get("exit_code") != 0 or not isinstance(hint, dict):
         return
     display({"text/plain": str(answer.get("text") or ""), MIME: hint}, raw=True)
-
-
-def register(ip) -> None:  # noqa: ANN001 - an IPython shell
-    ip.events.register("post_run_cell", show_hint)

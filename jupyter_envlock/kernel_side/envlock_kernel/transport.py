@@ -41,10 +41,6 @@ class WorkerGone(Exception):
     """The worker ended, or its pipe broke, before it answered."""
 
 
-def in_project_kernel() -> bool:
-    return bool(os.environ.get(ENV_PROJECT) and os.environ.get(ENV_SERVER_COMMAND))
-
-
 def server_command() -> list[str]:
     """The worker's argv, from the environment the provisioner gave this kernel."""
     raw = os.environ.get(ENV_SERVER_COMMAND)
@@ -326,20 +322,3 @@ def _nothing() -> None:
 
 CHANNEL = Channel()
 
-
-def prestart_after_first_cell(ip) -> None:  # noqa: ANN001 - an IPython shell
-    """After the first cell has run (never during kernel start), start the worker in the
-    background, so that the first %dep finds it warm."""
-    done: list[bool] = []
-
-    def post_run_cell(*args: object, **kwargs: object) -> None:
-        if done:
-            return
-        done.append(True)
-        try:
-            ip.events.unregister("post_run_cell", post_run_cell)
-        except ValueError:
-            pass
-        threading.Thread(target=CHANNEL.prestart, name="envlock-worker-start", daemon=True).start()
-
-    ip.events.register("post_run_cell", post_run_cell)
