@@ -459,6 +459,26 @@ def test_status_plan_of_hostile_locks(sandbox: Sandbox, name: str, plan: dict) -
     sandbox.assert_safe()
 
 
+def test_the_plan_names_where_files_are_not_the_index_a_lock_claims(sandbox: Sandbox) -> None:
+    """A lock entry may say `index = "https://pypi.org/simple"` beside a wheel from anywhere:
+    the plan a user reads before trusting names the wheel's host."""
+    project = hostile._lock_with(
+        sandbox.root_dir / "claims", "claims",
+        """
+[[packages]]
+name = "claimed"
+version = "1.0.0"
+index = "https://pypi.org/simple"
+wheels = [{ name = "claimed-1.0.0-py3-none-any.whl", url = "https://files.evil.example/claimed-1.0.0-py3-none-any.whl", hashes = { sha256 = "%s" } }]
+""" % ("0" * 64),
+    )  # fmt: skip
+    code, status = envlock_json("status", "--project", str(project))
+    assert code == 0, status
+    indexes = status["trust"]["plan"]["indexes"]
+    assert "https://files.evil.example" in indexes and "https://pypi.org/simple" not in indexes
+    sandbox.assert_safe()
+
+
 def test_status_plan_counts_this_machines_packages_and_strips_credentials(
     sandbox: Sandbox,
 ) -> None:

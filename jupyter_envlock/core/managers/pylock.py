@@ -500,11 +500,10 @@ def _source_only(lock: Lock, python_version: str) -> set[str]:
 
 
 def _origins(package: dict[str, Any], indexes: Sequence[str]) -> set[str]:
-    """Where a lock entry's files come from, for people deciding whether to trust it: its
-    `index`, else the configured index its file URLs lie below, else their host; files inside
-    the repository and folders or git checkouts say so."""
-    if package.get("index"):
-        return {strip_credentials(str(package["index"]))}
+    """Where a lock entry's files come from, for people deciding whether to trust it: the
+    configured index its file URLs lie below, else their host; files inside the repository and
+    folders or git checkouts say so. The entry's `index` is only a claim (a hostile lock could
+    name pypi.org beside files from anywhere): it is shown only for an entry with no file."""
     files = [f for f in package.get("wheels") or [] if isinstance(f, dict)]
     files += [package[k] for k in ("sdist", "archive") if isinstance(package.get(k), dict)]
     out: set[str] = set()
@@ -526,6 +525,8 @@ def _origins(package: dict[str, Any], indexes: Sequence[str]) -> set[str]:
         out.add(strip_credentials(vcs["url"]))
     if package.get("directory"):
         out.add("a folder the lock names")
+    if not out and package.get("index"):
+        out.add(strip_credentials(str(package["index"])))
     return out
 
 
