@@ -157,9 +157,14 @@ def _tamper_hash(text: str) -> str:
 
 
 def _move_url(target: str) -> Callable[[str], str]:
+    """The entry's files moved to `target` (and its index with them, as a lock made against
+    another machine's mirror says: a wheel of the same hash in uv's cache for *this* index would
+    otherwise be used, rightly, without asking anyone)."""
+
     def edit(text: str) -> str:
         start, end = _package(text, "tinyd")
         entry = re.sub(r'url = "[^"]+/([^/"]+\.whl)"', f'url = "{target}\\1"', text[start:end])
+        entry = re.sub(r'^index = "[^"]+"', f'index = "{target}simple"', entry, flags=re.M)
         return text[:start] + entry + text[end:]
 
     return edit
