@@ -71,7 +71,7 @@ def jp_server_config() -> Config:
 @pytest.fixture(scope="session")
 def test_cache_dir() -> Path:
     """Where downloads that outlive a session go: ``<repo>/.test-cache`` or $ENVLOCK_TEST_CACHE."""
-    path = Path(os.environ.get("ENVLOCK_TEST_CACHE") or REPO / ".test-cache")
+    path = Path(os.environ.get("ENVLOCK_TEST_CACHE") or REPO / ".test-cache").resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -40,8 +40,8 @@ WHEELSET_FORMAT = 1
 
 def default_cache() -> Path:
     """The wheel set and PyPI caches are kept between runs next to the test cache."""
-    shared = os.environ.get("ENVLOCK_TEST_CACHE")
-    return (Path(shared) if shared else REPO / ".test-cache") / "bench"
+    shared = os.environ.get("ENVLOCK_TEST_CACHE")  # absolute: tools run in other folders
+    return (Path(shared).resolve() if shared else REPO / ".test-cache") / "bench"
 
 
 def ensure_wheelset(dest: Path) -> Path:
