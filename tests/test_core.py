@@ -29,6 +29,7 @@ from jupyter_envlock.core.errors import (
     StaleLockError,
 )
 from jupyter_envlock.core.indexes import PYPI, index_of
+from jupyter_envlock.core.lockfile import Lock
 from jupyter_envlock.core.project import (
     Listings,
     discover_projects,
@@ -645,6 +646,9 @@ def test_lock_names_each_packages_index(envlock_env, make_project):
     operations.lock(project)
     for package in lock_data(project)["packages"]:
         assert package["index"] == envlock_env.index_url, package["name"]
+    # the lock was read once, its entries named in data and text alike: the text says the same
+    written = Lock.load(project / "pylock.toml")
+    assert written.data == tomllib.loads(written.raw.decode())
 
 
 @pytest.mark.parametrize(

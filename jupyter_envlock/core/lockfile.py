@@ -386,38 +386,45 @@ def finish_lock(
     exclude_newer: ExcludeNewer | None = None,
     indexes: Sequence[str] = (),
 ) -> Lock:
-    """Strip credentials, name each package's index, add [tool.envlock], validate: the lock to
-    write."""
-    text = _with_indexes(redact(uv_output.decode("utf-8")), indexes)
-    text = _stamped(text, manifest_digest, exclude_newer)
-    # never write a lock that packaging.pylock rejects
-    return Lock.parse(text.encode("utf-8"), "the new lock")
+    """Strip credentials, add [tool.envlock], name each package's index, validate: the lock to
+    write. Its TOML is read once (a large lock takes tens of ms to read)."""
+    text = _stamped(redact(uv_output.decode("utf-8")), manifest_digest, exclude_newer)
+    lock = _with_indexes(Lock.parse(text.encode("utf-8"), "the new lock", validate=False), indexes)
+    lock.validate()  # never write a lock that packaging.pylock rejects
+    return lock
 
 
 _PACKAGE_HEAD = re.compile(r'^\[\[packages\]\]\r?\nname = .*\n(?:version = .*\n)?', re.MULTILINE)
 
 
-def _with_indexes(text: str, indexes: Sequence[str]) -> str:
+def _with_indexes(lock: Lock, indexes: Sequence[str]) -> Lock:
     """`index = URL` in each package from one of `indexes` (PEP 751's `packages.index`, which
-    `uv pip compile` leaves out). Without it uv takes every wheel for one of an index of its own
-    (its URL's folder), never finds it among the wheels it keeps for the configured indexes,
-    and asks the server again for each: a rebuild from a warm cache downloaded the whole stack
-    again where the files come without cache headers. A package whose files no one index holds
-    keeps no index, as before."""
-    if not indexes:
-        return text
-    packages = tomllib.loads(text).get("packages") or []
-    heads = list(_PACKAGE_HEAD.finditer(text))
-    if len(heads) != len(packages):
-        return text  # not uv's layout: leave it as uv wrote it
-    out, at = [], 0
-    for head, package in zip(heads, packages, strict=True):
-        index = None if "index" in package else index_of(_file_urls(package), indexes)
+    `uv pip compile` leaves out), in the lock's text and its data alike. Without it uv takes
+    every wheel for one of an index of its own (its URL's folder), never finds it among the
+    wheels it keeps for the configured indexes, and asks the server again for each: a rebuild
+    from a warm cache downloaded the whole stack again where the files come without cache
+    headers. A package whose files no one index holds keeps no index, as before."""
+    packages = lock.data.get("packages") or []
+    text = lock.raw.decode("utf-8")
+    heads = list(_PACKAGE_HEAD.finditer(text)) if indexes else []
+    if not heads or len(heads) != len(packages):
+        return lock  # nothing to name, or not uv's layout: as uv wrote it
+    named = [
+        None if not isinstance(p, dict) or "index" in p else index_of(_file_urls(p), indexes)
+        for p in packages
+    ]
+    if not any(named):
+        return lock
+    out, at, entries = [], 0, []
+    for head, package, index in zip(heads, packages, named, strict=True):
         out.append(text[at : head.end()])
         if index is not None:
             out.append(f"index = {json.dumps(index)}\n")
+            package = {**package, "index": index}
+        entries.append(package)
         at = head.end()
-    return "".join(out) + text[at:]
+    raw = ("".join(out) + text[at:]).encode("utf-8")
+    return Lock(raw, {**lock.data, "packages": entries}, lock.where)
 
 
 def _file_urls(package: Mapping[str, Any]) -> list[str]:
