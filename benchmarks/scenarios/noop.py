@@ -123,8 +123,9 @@ def run(
         probe = probes[words]
         tree = process_tree([console, words], envlock.root, env)
         parts = (
-            f"Interpreter start {fmt(bare)}; the rest is the console script and the replayed "
-            f"record ({replayed[words].summary(limit=3, cumulative=False)}). The full command, "
+            f"Interpreter start {fmt(bare)}; the rest is the console script and "
+            + ("its print of the version" if words == "--version" else "the replayed record")
+            + f" ({replayed[words].summary(limit=3, cumulative=False)}). The full command, "
             f"run once after each change, takes imports {fmt(median(probe.imports))} "
             f"({imports[words].summary(limit=3, cumulative=False)}) and the work "
             f"{fmt(median(probe.work))} ({probe.describe_processes()})"
