@@ -28,7 +28,7 @@ from jupyter_envlock.core.errors import (
     ResolutionError,
     StaleLockError,
 )
-from jupyter_envlock.core.indexes import PYPI, index_of
+from jupyter_envlock.core.indexes import PYPI, default_indexes, index_of
 from jupyter_envlock.core.lockfile import Lock
 from jupyter_envlock.core.project import (
     Listings,
@@ -649,6 +649,13 @@ def test_lock_names_each_packages_index(envlock_env, make_project):
     # the lock was read once, its entries named in data and text alike: the text says the same
     written = Lock.load(project / "pylock.toml")
     assert written.data == tomllib.loads(written.raw.decode())
+
+
+def test_the_indexes_uv_resolves_from_as_shown_and_named_in_a_lock():
+    """UV_INDEX's `name=url` form and credentials are stripped; PyPI when no default is set."""
+    env = {"UV_INDEX": "team=https://me:secret@h/team/simple https://x/simple"}
+    assert default_indexes(env) == ["https://h/team/simple", "https://x/simple", PYPI]
+    assert default_indexes({**env, "UV_DEFAULT_INDEX": "https://m/simple"})[-1] == "https://m/simple"
 
 
 @pytest.mark.parametrize(

@@ -58,24 +58,18 @@ def with_indexes(
     return out
 
 
-def default_indexes() -> list[str]:
-    """The indexes uv resolves from when a project names none: the machine's configuration,
-    else PyPI (credentials stripped, for showing)."""
-    env = os.environ
+def default_indexes(env: Mapping[str, str] | None = None) -> list[str]:
+    """The indexes uv resolves from in `env` (this process's environment by default; after
+    `with_indexes`, a project's too): the extra ones first, then the default, else PyPI.
+    Credentials and UV_INDEX's `name=` are stripped: for showing, and for naming a lock's
+    indexes."""
+    env = os.environ if env is None else env
     default = env.get("UV_DEFAULT_INDEX") or env.get("UV_INDEX_URL") or env.get("PIP_INDEX_URL")
     extra = (env.get("UV_INDEX") or env.get("UV_EXTRA_INDEX_URL") or "").split()
     if not extra:
         extra = (env.get("PIP_EXTRA_INDEX_URL") or "").split()
-    urls = [*extra, default or "https://pypi.org/simple"]
+    urls = [*(_NAMED.sub("", url) for url in extra), default or PYPI]
     return [strip_credentials(u) for u in urls]
-
-
-def resolving_indexes(env: Mapping[str, str]) -> list[str]:
-    """The simple indexes uv resolves from in `env` (as `with_indexes` leaves it), first the
-    extra ones, then the default (PyPI unless one is named); credentials stripped."""
-    extra = [_NAMED.sub("", item) for item in (env.get("UV_INDEX") or "").split()]
-    default = env.get("UV_DEFAULT_INDEX") or env.get("UV_INDEX_URL") or PYPI
-    return [strip_credentials(url) for url in [*extra, default]]
 
 
 def index_of(file_urls: Sequence[str], indexes: Sequence[str]) -> str | None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import LockfileError
-from .indexes import index_of, redact, resolving_indexes, strip_credentials, with_indexes
+from .indexes import default_indexes, index_of, redact, strip_credentials, with_indexes
 from .pyproject import PyProject
 
 if TYPE_CHECKING:
@@ -376,7 +376,7 @@ def compile_lock(
         run_uv(args, on_line=on_line, project_indexes=manifest.uv_indexes)
         body = out.read_bytes()
         shutil.rmtree(tmp_path, ignore_errors=True)
-    indexes = resolving_indexes(with_indexes(os.environ, manifest.uv_indexes))
+    indexes = default_indexes(with_indexes(os.environ, manifest.uv_indexes))
     return finish_lock(body, manifest_hash(manifest), exclude_newer, indexes)
 
 
