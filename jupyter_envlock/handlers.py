@@ -29,7 +29,7 @@ from .core.errors import EnvlockError, OutsideRoot, ProjectNotFound
 from .core.project import LOCKFILE, Project, find_project
 from .core.pyproject import MANIFEST
 from .core.trust import TrustPolicy
-from .scan import Listing, ProjectScanner, ScannedFolder, ScannedProject
+from .scan import ProjectScanner, ScannedFolder, ScannedProject
 
 # A resource of our own, not "contents" or "kernels": POST edits files *and* installs packages
 # (which can run build backends, i.e. code), so a custom Authorizer must decide on it explicitly;
@@ -279,14 +279,11 @@ def projects_body(scanner: ProjectScanner) -> str:
     """`{"projects": [...]}`: one entry per project, from a fresh scan of the shared scanner (so
     a folder made a moment ago is listed, and gets its kernel spec too); a broken project says
     so in its own entry instead of failing the list."""
-    scanner.refresh()
-    snapshot = scanner.snapshot()
-    listing = scanner.listing()
+    snapshot, states = scanner.project_states()
     old = _encoded.get(scanner, {})
     new: dict[ScannedProject, tuple[str, str]] = {}
     parts = []
-    for project in snapshot.projects:
-        state, message = _project_state(listing, project)
+    for project, (state, message) in zip(snapshot.projects, states, strict=True):
         key = state if message is None else f"{state}:{message}"
         hit = old.get(project)
         if hit is None or hit[0] != key:
@@ -308,18 +305,6 @@ def _folder_entry(folder: ScannedFolder) -> dict[str, Any]:
         "kind": folder.tool.kind,
         "message": folder.tool.summary,
     }
-
-
-def _project_state(listing: Listing, scanned: ScannedProject) -> tuple[str, str | None]:
-    """The project's state and, for "error", why."""
-    if scanned.kernel_name is None:
-        return "error", scanned.error
-    try:
-        return listing.state(scanned), None
-    except EnvlockError as e:
-        return "error", e.message
-    except Exception as e:  # one bad project must not hide the others
-        return "error", f"{type(e).__name__}: {e}"
 
 
 def _project_entry(scanned: ScannedProject, state: str, message: str | None) -> dict[str, Any]:

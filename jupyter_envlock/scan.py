@@ -26,6 +26,7 @@ from .core.project import DEFAULT_IGNORED, DEFAULT_SCAN_DEPTH, RACY_NS, Listings
 from .core.project import Listing as ProjectListing
 from .core.pyproject import MANIFEST
 from .core.results import ProjectState
+from .core.watch import FolderWatch, Mark
 
 UNKNOWN_NAME_WAIT = 0.5  # longest wait for a fresh scan when an unknown kernel name is asked for
 
@@ -122,14 +123,23 @@ class _ManifestCache:
 class Listing:
     """One pass over the projects' states. Each stat is taken once and serves every project
     (the last scan's manifests, the folders all projects share); a project with no state folder
-    holds no project lock."""
+    holds no project lock. With a watch, it notes the projects whose state the next pass may
+    take as it is while no watched folder changes (`covered`)."""
 
-    def __init__(self, states: _StateCache, manifests: dict[str, _Stat], listings: Listings) -> None:
+    def __init__(
+        self,
+        states: _StateCache,
+        manifests: dict[str, _Stat],
+        listings: Listings,
+        watch: FolderWatch | None = None,
+    ) -> None:
         self._states = states
         self._manifests = manifests
         self._listings = listings
+        self._watch = watch
         self._shared: dict[str, _Stat] = {}
         self._folders: dict[str, frozenset[str]] = {}
+        self.covered: set[Path] = set()
 
     def state(self, project: ScannedProject) -> ProjectState:
         """The project's state; errors are its state's own (`operations.state`)."""
@@ -157,6 +167,13 @@ class Listing:
                 self._folders[folder] = frozenset()
         return kept.state_name in self._folders[folder] and is_busy(kept.lock)
 
+    def note(self, root: Path, kept: _Kept) -> None:
+        """`kept` serves this pass, its project not busy: covered if every folder it depends on
+        is watched (its state folder too: `project_lock` touches the lock it takes)."""
+        watch = self._watch
+        if watch is not None and kept.watchable and all(watch.watch(f) for f in kept.folders):
+            self.covered.add(root)
+
 
 @dataclass(frozen=True)
 class _Kept:
@@ -173,6 +190,8 @@ class _Kept:
     lock: Path
     state_parent: str
     state_name: str
+    folders: tuple[str, ...]  # where a change to any input shows as an event (FolderWatch)
+    watchable: bool  # False: an input is a symlink, whose target's changes go unseen
 
     def holds(self, root: str, listing: Listing) -> bool:
         return (
@@ -196,14 +215,18 @@ class _StateCache:
         folder = str(root)
         kept = self._entries.get(root)
         if kept is not None and kept.holds(folder, listing):
-            return "busy" if listing.busy(kept) else kept.state
+            if listing.busy(kept):
+                return "busy"
+            listing.note(root, kept)
+            return kept.state
         project = Project(root)  # one manifest read for both questions
         inputs = operations.state_inputs(project)
         paths = [str(p) for p in inputs] if inputs is not None else None
         before = [_stat(p) for p in paths] if paths is not None else None  # before reading: a
         state = operations.state(project)  # change made meanwhile shows next time
         if paths is not None and before is not None and state != "busy" and not _recent(before):
-            self._entries[root] = _keep(state, folder, paths, before, listing, project)
+            kept = self._entries[root] = _keep(state, folder, paths, before, listing, project)
+            listing.note(root, kept)
         else:
             self._entries.pop(root, None)
         return state
@@ -238,6 +261,7 @@ def _keep(
             continue  # absent, and its folder's listing will tell if it appears
         own.append((path, st))
     lock = project.file_lock_path
+    state_parent = str(lock.parent.parent)
     return _Kept(
         state,
         stats[paths.index(manifest)] if manifest in paths else listing.manifest_stat(folder),
@@ -246,9 +270,38 @@ def _keep(
         tuple(st for _, st in own),
         tuple(shared),
         lock,
-        str(lock.parent.parent),
+        state_parent,
         lock.parent.name,
+        _watched_folders([folder, state_parent], [*paths, str(lock)]),
+        not any(os.path.islink(p) for p in paths),
     )
+
+
+def _watched_folders(folders: list[str], paths: list[str]) -> tuple[str, ...]:
+    """The folders whose events show every change to `paths`: each one's folder (or, for one
+    not made yet, the nearest folder that exists: its making starts there), and each path that
+    is a folder itself (its entries are an input: site-packages)."""
+    found = dict.fromkeys(folders)
+    for path in paths:
+        if os.path.isdir(path):
+            found[path] = None
+        parent = os.path.dirname(path)
+        while parent != os.path.dirname(parent) and not os.path.isdir(parent):
+            parent = os.path.dirname(parent)
+        found[parent] = None
+    return tuple(found)
+
+
+def project_state(listing: Listing, scanned: ScannedProject) -> tuple[str, str | None]:
+    """The project's state and, for "error", why."""
+    if scanned.kernel_name is None:
+        return "error", scanned.error
+    try:
+        return listing.state(scanned), None
+    except EnvlockError as e:
+        return "error", e.message
+    except Exception as e:  # one bad project must not hide the others
+        return "error", f"{type(e).__name__}: {e}"
 
 
 def _recent(stats: list[_Stat]) -> bool:
@@ -256,8 +309,24 @@ def _recent(stats: list[_Stat]) -> bool:
     return any(st is not None and now - st[0] < RACY_NS for st in stats)
 
 
+@dataclass(frozen=True)
+class _Memo:
+    """A pass over the projects' states, valid while the watch's mark stays `mark`; the
+    projects at `volatile` (not covered: a lock may be held, an input unwatched, an error) are
+    asked again each time."""
+
+    mark: Mark
+    snapshot: Snapshot
+    states: tuple[tuple[str, str | None], ...]
+    volatile: tuple[int, ...]
+
+
 class ProjectScanner:
-    """Scans `root` for projects in the background; `snapshot()` never touches the disk."""
+    """Scans `root` for projects in the background; `snapshot()` never touches the disk.
+
+    With a folder watch (`watch`, on Linux's local file systems), a scan or a pass over the
+    states that saw no event, on folders all watched before it began, is reused until an event
+    comes: a later listing of an unchanged root reads the event queue instead of the disk."""
 
     def __init__(
         self,
@@ -266,6 +335,7 @@ class ProjectScanner:
         ignored: Iterable[str] = DEFAULT_IGNORED,
         interval: float = 5.0,
         log: logging.Logger | None = None,
+        watch: bool = True,
     ) -> None:
         self.root = Path(root).expanduser().resolve()
         self.depth = depth
@@ -273,8 +343,11 @@ class ProjectScanner:
         self.interval = interval
         self.log = log or logging.getLogger("jupyter_envlock")
         self._snapshot: Snapshot | None = None
+        self._watch = FolderWatch.create() if watch else None
+        self._clean: tuple[Mark, Snapshot] | None = None  # the last scan, if nothing changed in it
+        self._memo: _Memo | None = None
         self._manifests = _ManifestCache()
-        self._listings = Listings()
+        self._listings = Listings(self._watch)
         self._states = _StateCache()
         self._folders: list[str] = []
         self._scan_lock = threading.Lock()
@@ -295,6 +368,18 @@ class ProjectScanner:
             return self._scan()
 
     def _scan(self) -> Snapshot:
+        watch = self._watch
+        if watch is None:
+            return self._walk()
+        start = watch.mark()
+        if self._clean is not None and self._clean[0] == start:
+            return self._clean[1]  # no folder it read has changed since
+        snapshot = self._walk()
+        clean = not self._listings.unwatched and watch.mark() == start
+        self._clean = (start, snapshot) if clean else None
+        return snapshot
+
+    def _walk(self) -> Snapshot:
         projects = []
         kernels: dict[str, ScannedProject] = {}
 
@@ -410,7 +495,40 @@ class ProjectScanner:
 
     def listing(self) -> Listing:
         """Start one listing of the projects' states (reads files: never on the event loop)."""
-        return Listing(self._states, self._manifests.stats, self._listings)
+        return Listing(self._states, self._manifests.stats, self._listings, self._watch)
+
+    def project_states(self) -> tuple[Snapshot, list[tuple[str, str | None]]]:
+        """Every project after a fresh scan (so a folder made a moment ago is listed), with its
+        state and, for "error", why (reads files: never on the event loop). Taken from the last
+        pass when no watched folder changed since; the projects it could not cover are asked
+        again."""
+        start = self._watch.mark() if self._watch is not None else None
+        memo = self._memo
+        if memo is not None and memo.mark == start:
+            states = list(memo.states)
+            if memo.volatile:
+                listing = self.listing()
+                for i in memo.volatile:
+                    states[i] = project_state(listing, memo.snapshot.projects[i])
+            return memo.snapshot, states
+        self.refresh()
+        snapshot = self.snapshot()
+        listing = self.listing()
+        states = [project_state(listing, p) for p in snapshot.projects]
+        clean = self._clean
+        if (
+            self._watch is not None
+            and clean is not None
+            and clean[0] == start == self._watch.mark()
+            and clean[1] == snapshot
+        ):
+            volatile = tuple(
+                i for i, p in enumerate(snapshot.projects) if p.root not in listing.covered
+            )
+            self._memo = _Memo(start, snapshot, tuple(states), volatile)
+        else:
+            self._memo = None
+        return snapshot, states
 
     def find_new_kernel(self, name: str) -> ScannedProject | None:
         """A kernel name the last scan did not know, perhaps of a project created a moment ago:

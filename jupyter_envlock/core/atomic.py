@@ -86,11 +86,21 @@ def project_lock(lock_path: Path, timeout: float = 600) -> Iterator[None]:
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with file_lock(lock_path, timeout):
+            _touch(lock_path)
             yield
     except LockTimeout as e:
         raise ToolError(
             f"Another envlock command has held the project lock for {timeout:.0f} s ({lock_path})."
         ) from e
+
+
+def _touch(lock_path: Path) -> None:
+    """A held lock sends no file-system event; its touch does, so a folder watch on the state
+    folder (scan.py) learns the project became busy."""
+    try:
+        os.utime(lock_path)
+    except OSError:
+        pass
 
 
 def is_busy(lock_path: Path) -> bool:

@@ -10,9 +10,13 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import OutsideRoot, ProjectNotFound
 from .pyproject import MANIFEST, PyProject
+
+if TYPE_CHECKING:
+    from .watch import FolderWatch
 
 LOCKFILE = "pylock.toml"
 REQUIREMENTS_TXT = "requirements.txt"
@@ -214,13 +218,17 @@ class Listings:
     and inode are what they were: a later walk is one stat per folder instead of a listdir
     (adding, removing, renaming or replacing an entry changes its folder's mtime)."""
 
-    def __init__(self) -> None:
+    def __init__(self, watch: FolderWatch | None = None) -> None:
         self._kept: dict[str, tuple[tuple[int, int], Listing]] = {}
         self._seen: set[str] = set()
+        self._watch = watch
+        self.unwatched = False  # a folder read since the last walk began could not be watched
 
     def of(self, folder: str) -> Listing | None:
         """`folder`'s entries, or None if it cannot be read."""
         self._seen.add(folder)
+        if self._watch is not None and not self._watch.watch(folder):  # watched before it is
+            self.unwatched = True  # read: a change made meanwhile is an event
         try:
             st = os.stat(folder)
         except OSError:
@@ -311,6 +319,7 @@ def walk(
     spends its time building paths otherwise)."""
     ignored = frozenset(ignored)
     listings = listings if listings is not None else Listings()
+    listings.unwatched = False
     found: list[str] = []
     others: list[str] = []
 
@@ -320,7 +329,8 @@ def walk(
             inside = True
             try:
                 if not listing.links.isdisjoint((MANIFEST, LOCKFILE)):  # only links can lead
-                    _refuse_links_outside(Path(folder), root, listing.links)  # out (no Path else)
+                    listings.unwatched = True  # out (no Path else); their targets go unwatched
+                    _refuse_links_outside(Path(folder), root, listing.links)
                 found.append(folder)
             except OutsideRoot as e:
                 if on_refused is not None:
