@@ -79,6 +79,13 @@ class EnvlockApp(ExtensionApp):
         run on the server's event loop.""",
     ).tag(config=True)
 
+    watch_folders = Bool(
+        True,
+        help="""Watch the folders a project listing reads (inotify, on Linux's local file
+        systems), so that a listing of an unchanged root is answered from the last one instead of
+        a look at every folder and manifest. Off: every listing looks at the disk.""",
+    ).tag(config=True)
+
     trust_all_projects = Bool(
         False,
         help="""Treat every project below the server's root as trusted, for this server only
@@ -138,6 +145,7 @@ class EnvlockApp(ExtensionApp):
             ignored=self.ignored_folders,
             interval=self.rescan_interval,
             log=self.log,
+            watch=self.watch_folders,
         )
         self.scanner.start()
         ksm = serverapp.kernel_spec_manager

@@ -15,7 +15,7 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_events import EventLogger
 from support.server_config import envlock_server_config
 
-from jupyter_envlock import cli, kernel_launch, provisioner
+from jupyter_envlock import cli, kernel_launch, provisioner, scan
 from jupyter_envlock.app import EVENT_SCHEMA, EnvlockApp
 from jupyter_envlock.kernelspecs import KERNEL_SIDE, EnvlockKernelSpecManager
 from jupyter_envlock.scan import ProjectScanner
@@ -298,3 +298,18 @@ def test_manage_kernel_specs_off(jp_configurable_serverapp, tree):
     config = envlock_server_config(EnvlockApp={"manage_kernel_specs": False})
     app = jp_configurable_serverapp(config=config, root_dir=tree)
     assert type(app.kernel_spec_manager) is KernelSpecManager
+
+
+def test_watch_folders_off_has_every_listing_walk_the_root(
+    jp_configurable_serverapp, tree, monkeypatch
+):
+    config = envlock_server_config(EnvlockApp={"watch_folders": False})
+    app = jp_configurable_serverapp(config=config, root_dir=tree)
+    scanner = app.kernel_spec_manager.scanner
+    for _ in range(3):
+        scanner.project_states()
+    walks: list[int] = []
+    real_walk = scan.walk
+    monkeypatch.setattr(scan, "walk", lambda *a, **k: walks.append(1) or real_walk(*a, **k))
+    scanner.project_states()
+    assert walks  # with the watch, an unchanged root would not be walked again
