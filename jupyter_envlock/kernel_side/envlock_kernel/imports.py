@@ -3,7 +3,6 @@ files (editable installs, namespace packages) taking effect without a restart.""
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import re
 import site
@@ -18,16 +17,46 @@ def normalize(name: str) -> str:
 
 
 def top_level_modules() -> Modules:
-    """From the env's metadata; taken before a change too, since a removed distribution loses
-    its metadata."""
+    """From the metadata of every distribution on sys.path; taken before a change too, since a
+    removed distribution loses its metadata. What importlib.metadata.packages_distributions()
+    answers (top_level.txt, else the first part of each RECORD path), read as bytes: it builds a
+    path object per RECORD line, 50 ms for a pandas env, on every %dep change."""
     mapping: Modules = {}
-    try:
-        for module, dists in importlib.metadata.packages_distributions().items():
-            for dist in dists:
-                mapping.setdefault(normalize(dist), set()).add(module)
-    except Exception:
-        pass
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".dist-info"):
+                dist = normalize(name[: -len(".dist-info")].rsplit("-", 1)[0])
+                mapping.setdefault(dist, set()).update(_modules_of(os.path.join(entry, name)))
     return mapping
+
+
+def _modules_of(dist_info: str) -> set[str]:
+    try:
+        with open(os.path.join(dist_info, "top_level.txt"), "rb") as f:
+            return {line.strip().decode() for line in f if line.strip()}
+    except (OSError, UnicodeDecodeError):
+        pass
+    modules = set()
+    try:
+        with open(os.path.join(dist_info, "RECORD"), "rb") as f:
+            for line in f:
+                parts = line.split(b",", 1)[0].split(b"/", 1)
+                top = parts[0].decode(errors="replace")
+                if len(parts) == 1:  # a module file: mod.py, mod.cpython-311-x86_64-linux-gnu.so
+                    stem, _, suffix = top.partition(".")
+                    top = stem if suffix.rsplit(".", 1)[-1] in _MODULE_SUFFIXES else ""
+                if top and "." not in top and top != "__pycache__":  # not foo.dist-info, .libs
+                    modules.add(top)
+    except OSError:
+        pass
+    return modules
+
+
+_MODULE_SUFFIXES = ("py", "pyc", "so", "pyd")
 
 
 def stale_imports(
