@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from jupyter_envlock import scan
 from jupyter_envlock.core import environment, operations
-from jupyter_envlock.core.environment import python_in
 from jupyter_envlock.core.atomic import project_lock
+from jupyter_envlock.core.environment import python_in
 from jupyter_envlock.core.project import find_project
 from jupyter_envlock.core.watch import FolderWatch
 from jupyter_envlock.handlers import projects_body

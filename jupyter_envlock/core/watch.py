@@ -70,7 +70,9 @@ class FolderWatch:
                 return True
             if not self._closer.alive or not self._is_local(folder):
                 return False
-            wd = self._libc.inotify_add_watch(self._fd, os.fsencode(folder), _CHANGES | _ONLY_FOLDERS)
+            wd = self._libc.inotify_add_watch(
+                self._fd, os.fsencode(folder), _CHANGES | _ONLY_FOLDERS
+            )
             if wd < 0:
                 return False
             if self._names.get(wd, folder) != folder:
