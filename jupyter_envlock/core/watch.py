@@ -65,6 +65,8 @@ class FolderWatch:
     def watch(self, folder: str) -> bool:
         """Watch `folder` from now on. False when its changes would go unseen: not a folder, a
         symlink, not on a local file system, or the kernel's limit of watches reached."""
+        if folder in self._folders:  # a watch gone meanwhile was an event: the mark moved
+            return True
         with self._lock:
             if folder in self._folders:
                 return True
