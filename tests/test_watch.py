@@ -160,3 +160,30 @@ def test_without_a_watch_every_listing_looks_again(envlock_env, make_project, mo
     monkeypatch.setattr(scan, "walk", lambda *a, **k: walks.append(1) or real_walk(*a, **k))
     snapshot, states = scanner.project_states()
     assert walks == [1] and states == [("no-lock", None)]
+
+
+def test_a_watch_takes_no_more_folders_than_its_budget(
+    tmp_path: Path, envlock_env, make_project, monkeypatch
+):
+    """inotify watches are a per-user budget other tools need too: past envlock's share, a
+    folder goes unwatched, and a listing that needs it looks at the disk every time."""
+    watch = FolderWatch.create(limit=1)
+    assert watch is not None
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    assert watch.watch(str(tmp_path / "a"))
+    assert not watch.watch(str(tmp_path / "b"))
+
+    monkeypatch.setattr("jupyter_envlock.core.watch.watch_budget", lambda: 2)
+    root = envlock_env.envlock_cache_dir.parent / "budget-root"
+    for name in ("one", "two"):
+        age(make_project(name, folder=root / name) / "pyproject.toml")
+    scanner = ProjectScanner(root)
+    scanner.stop()
+    for _ in range(3):
+        scanner.project_states()
+    walks: list[int] = []
+    real_walk = scan.walk
+    monkeypatch.setattr(scan, "walk", lambda *a, **k: walks.append(1) or real_walk(*a, **k))
+    _, states = scanner.project_states()
+    assert walks == [1] and states == [("no-lock", None), ("no-lock", None)]

@@ -32,14 +32,29 @@ LOCAL_FILE_SYSTEMS = frozenset(
 
 Mark = tuple[int, int]  # (events seen, watches added)
 
+# Watches are a per-user budget the user's other tools (editors, file sync, dev servers) draw on
+# too: envlock takes at most a quarter of it, and never more than this.
+MOST_WATCHES = 50_000
+
+
+def watch_budget() -> int:
+    """How many folders one watch may hold: a quarter of the user's inotify watches."""
+    try:
+        with open("/proc/sys/fs/inotify/max_user_watches", "rb") as f:
+            allowed = int(f.read())
+    except (OSError, ValueError):
+        allowed = 8192  # the kernel's default before 5.11
+    return max(0, min(MOST_WATCHES, allowed // 4))
+
 
 class FolderWatch:
     """Folders watched for changes, and a count of the changes seen and watches added: two
     equal marks mean no watched folder changed in between, and no watch was added."""
 
-    def __init__(self, fd: int, libc: ctypes.CDLL) -> None:
+    def __init__(self, fd: int, libc: ctypes.CDLL, limit: int) -> None:
         self._fd = fd
         self._libc = libc
+        self._limit = limit
         self._lock = threading.Lock()
         self._folders: dict[str, int] = {}  # folder -> watch descriptor
         self._names: dict[int, str] = {}  # watch descriptor -> folder
@@ -49,8 +64,9 @@ class FolderWatch:
         self._closer = weakref.finalize(self, os.close, fd)
 
     @classmethod
-    def create(cls) -> FolderWatch | None:
-        """A new watch, or None where the kernel offers none."""
+    def create(cls, limit: int | None = None) -> FolderWatch | None:
+        """A new watch of at most `limit` folders (default: `watch_budget()`), or None where the
+        kernel offers none."""
         if not sys.platform.startswith("linux"):
             return None
         try:
@@ -60,17 +76,19 @@ class FolderWatch:
             return None
         if fd < 0:  # the per-user limit of inotify instances
             return None
-        return cls(fd, libc)
+        return cls(fd, libc, watch_budget() if limit is None else limit)
 
     def watch(self, folder: str) -> bool:
         """Watch `folder` from now on. False when its changes would go unseen: not a folder, a
-        symlink, not on a local file system, or the kernel's limit of watches reached."""
+        symlink, not on a local file system, or the budget of watches spent."""
         if folder in self._folders:  # a watch gone meanwhile was an event: the mark moved
             return True
         with self._lock:
             if folder in self._folders:
                 return True
-            if not self._closer.alive or not self._is_local(folder):
+            if len(self._folders) >= self._limit or not self._closer.alive:
+                return False
+            if not self._is_local(folder):
                 return False
             wd = self._libc.inotify_add_watch(
                 self._fd, os.fsencode(folder), _CHANGES | _ONLY_FOLDERS
