@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import tomllib
 from packaging.utils import canonicalize_name
+from support.aging import age, age_env
 from support.cli import run_envlock, source_env
 
 from jupyter_envlock.core import environment, operations
@@ -132,14 +133,6 @@ def test_discover_projects_skips_hidden_venvs_and_node_modules(tmp_path, make_pr
     assert deeper == ["nested", "too-deep", "top"]
 
 
-def age(*paths: Path) -> None:
-    """Move mtimes an hour back, as for files left alone a while (then listings and states
-    computed from them are kept between walks)."""
-    for path in paths:
-        st = path.stat()
-        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - 3600 * 10**9))
-
-
 def test_a_walk_with_kept_listings_sees_every_change(tmp_path, make_project):
     """Listings kept between walks (a stat per folder) still see a project added, removed, or
     hidden by a folder becoming a virtualenv."""
@@ -193,9 +186,7 @@ def test_listed_states_are_kept_while_their_files_stay_the_same(
     assert state() == "no-env"
     env = operations.sync(project).sync.path
     assert state() == "in-sync"
-    sites = [p for p in environment.site_packages(env) if p.exists()]
-    age(*sites, env / environment.MARKER, env / "pyvenv.cfg")
-    age(env.parent)
+    age_env(env)
     assert state() == "in-sync"
     assert kept() == "in-sync"
     envlock_env.run_uv("pip", "install", f"--python={env_python(project)}", "tinya==1.0.0")

@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.aging import age, age_env
 
 from jupyter_envlock import scan
-from jupyter_envlock.core import environment, operations
+from jupyter_envlock.core import operations
 from jupyter_envlock.core.atomic import project_lock
 from jupyter_envlock.core.environment import python_in
 from jupyter_envlock.core.project import find_project
@@ -23,19 +24,6 @@ pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux") or FolderWatch.create() is None,
     reason="folder watches are Linux's inotify",
 )
-
-
-def age(*paths: Path) -> None:
-    """Mtimes an hour back, as for files left alone a while (states computed from them are
-    kept)."""
-    for path in paths:
-        st = path.stat()
-        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - 3600 * 10**9))
-
-
-def age_env(env: Path) -> None:
-    age(*(p for p in environment.site_packages(env) if p.exists()))
-    age(env / environment.MARKER, env / "pyvenv.cfg", env.parent)
 
 
 def test_a_watch_sees_every_change_to_a_folders_entries(tmp_path: Path):
