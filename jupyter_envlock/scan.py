@@ -272,16 +272,16 @@ def _keep(
         lock,
         state_parent,
         lock.parent.name,
-        _watched_folders([folder, state_parent], [*paths, str(lock)]),
+        _watched_folders(folder, [*paths, str(lock)]),  # the lock: where it is, or will be
         not any(os.path.islink(p) for p in paths),
     )
 
 
-def _watched_folders(folders: list[str], paths: list[str]) -> tuple[str, ...]:
-    """The folders whose events show every change to `paths`: each one's folder (or, for one
-    not made yet, the nearest folder that exists: its making starts there), and each path that
-    is a folder itself (its entries are an input: site-packages)."""
-    found = dict.fromkeys(folders)
+def _watched_folders(project: str, paths: list[str]) -> tuple[str, ...]:
+    """The folders whose events show every change to `paths`: the project's, each path's folder
+    (or, for one not made yet, the nearest folder that exists: its making starts there), and
+    each path that is a folder itself (its entries are an input: site-packages)."""
+    found = dict.fromkeys([project])
     for path in paths:
         if os.path.isdir(path):
             found[path] = None

@@ -175,3 +175,27 @@ def test_a_watch_takes_no_more_folders_than_its_budget(
     monkeypatch.setattr(scan, "walk", lambda *a, **k: walks.append(1) or real_walk(*a, **k))
     _, states = scanner.project_states()
     assert walks == [1] and states == [("no-lock", None), ("no-lock", None)]
+
+
+def test_projects_envlock_never_touched_are_listed_from_the_last_pass(
+    envlock_env, make_project, monkeypatch
+):
+    """No state folder, no env, no lock yet (a repository just cloned): nothing to watch there
+    but where each would appear."""
+    root = envlock_env.envlock_cache_dir.parent / "untouched-root"
+    for name in ("one", "two"):
+        age(make_project(name, folder=root / name) / "pyproject.toml")
+    state = find_project(root / "one").file_lock_path.parent
+    assert not state.exists()
+    scanner = ProjectScanner(root)
+    scanner.stop()
+    for _ in range(3):
+        scanner.project_states()
+    with monkeypatch.context() as m:
+        m.setattr(scan, "walk", lambda *a, **k: pytest.fail("walked again"))
+        m.setattr(scan._StateCache, "state", lambda *a: pytest.fail("state asked again"))
+        _, states = scanner.project_states()
+    assert states == [("no-lock", None), ("no-lock", None)]
+    operations.lock(root / "one")  # its state folder appears, outside the root
+    _, states = scanner.project_states()
+    assert states[0] == ("no-env", None)
