@@ -216,7 +216,8 @@ class Listing:
 class Listings:
     """Folder listings kept between walks of one root, each trusted while the folder's mtime
     and inode are what they were: a later walk is one stat per folder instead of a listdir
-    (adding, removing, renaming or replacing an entry changes its folder's mtime)."""
+    (adding, removing, renaming or replacing an entry changes its folder's mtime). With a
+    `watch`, each folder is watched before it is read (`unwatched`: one could not be)."""
 
     def __init__(self, watch: FolderWatch | None = None) -> None:
         self._kept: dict[str, tuple[tuple[int, int], Listing]] = {}
