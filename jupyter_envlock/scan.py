@@ -343,7 +343,7 @@ class ProjectScanner:
         self.interval = interval
         self.log = log or logging.getLogger("jupyter_envlock")
         self._snapshot: Snapshot | None = None
-        self._watch = FolderWatch.create() if watch else None
+        self._watch = FolderWatch.shared() if watch else None
         self._clean: tuple[Mark, Snapshot] | None = None  # the last scan, if nothing changed in it
         self._memo: _Memo | None = None
         self._manifests = _ManifestCache()

@@ -162,7 +162,7 @@ def test_a_watch_takes_no_more_folders_than_its_budget(
     assert watch.watch(str(tmp_path / "a"))
     assert not watch.watch(str(tmp_path / "b"))
 
-    monkeypatch.setattr("jupyter_envlock.core.watch.watch_budget", lambda: 2)
+    monkeypatch.setattr(FolderWatch, "shared", lambda: FolderWatch.create(limit=2))
     root = envlock_env.envlock_cache_dir.parent / "budget-root"
     for name in ("one", "two"):
         age(make_project(name, folder=root / name) / "pyproject.toml")

@@ -31,6 +31,8 @@ LOCAL_FILE_SYSTEMS = frozenset(
 )
 
 Mark = tuple[int, int]  # (events seen, watches added)
+_shared: list[FolderWatch | None] = []  # FolderWatch.shared(), once made (None: none to be had)
+_shared_lock = threading.Lock()
 
 # Watches are a per-user budget the user's other tools (editors, file sync, dev servers) draw on
 # too: envlock takes at most a quarter of it, and never more than this.
@@ -77,6 +79,15 @@ class FolderWatch:
         if fd < 0:  # the per-user limit of inotify instances
             return None
         return cls(fd, libc, watch_budget() if limit is None else limit)
+
+    @classmethod
+    def shared(cls) -> FolderWatch | None:
+        """The process's one watch, made on first use: inotify instances are a per-user budget
+        (128 by default) the user's other programs need, and every scanner can share one."""
+        with _shared_lock:
+            if not _shared:
+                _shared.append(cls.create())
+            return _shared[0]
 
     def watch(self, folder: str) -> bool:
         """Watch `folder` from now on. False when its changes would go unseen: not a folder, a
