@@ -329,8 +329,10 @@ def walk(
         if MANIFEST in names:
             inside = True
             try:
-                if not listing.links.isdisjoint((MANIFEST, LOCKFILE)):  # only links can lead
-                    listings.unwatched = True  # out (no Path else); their targets go unwatched
+                if not listing.links.isdisjoint((MANIFEST, LOCKFILE)):
+                    # only links can lead outside (no Path built else); a watch on this folder
+                    # does not see their targets change
+                    listings.unwatched = True
                     _refuse_links_outside(Path(folder), root, listing.links)
                 found.append(folder)
             except OutsideRoot as e:

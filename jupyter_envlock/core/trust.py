@@ -134,7 +134,6 @@ class TrustStore:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             with file_lock(self.path.with_name(self.path.name + ".lock"), LOCK_TIMEOUT):

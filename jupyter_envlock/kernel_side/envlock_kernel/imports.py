@@ -10,6 +10,7 @@ import sys
 import sysconfig
 
 Modules = dict[str, set[str]]  # normalized distribution name -> its top-level modules
+_MODULE_SUFFIXES = ("py", "pyc", "so", "pyd")  # of a module file at the top of site-packages
 
 
 def normalize(name: str) -> str:
@@ -54,9 +55,6 @@ def _modules_of(dist_info: str) -> set[str]:
     except OSError:
         pass
     return modules
-
-
-_MODULE_SUFFIXES = ("py", "pyc", "so", "pyd")
 
 
 def stale_imports(
