@@ -22,6 +22,8 @@ from .core.runner import POETRY_VARIABLE
 from .core.trust import TrustPolicy
 from .handlers import routes
 from .kernelspecs import EnvlockKernelSpecManager
+from .kernelspecs_api import ROUTE as KERNELSPECS_ROUTE
+from .kernelspecs_api import KernelSpecsHandler
 from .scan import ProjectScanner
 
 EVENT_SCHEMA = Path(__file__).resolve().parent / "events" / "env-build.yaml"
@@ -162,8 +164,11 @@ class EnvlockApp(ExtensionApp):
         serverapp.event_logger.register_event_schema(EVENT_SCHEMA)
 
     def initialize_handlers(self) -> None:
-        # Patterns are relative; ExtensionApp adds base_url.
+        # Patterns are relative; ExtensionApp adds base_url. An extension's routes are matched
+        # before the server's own: the kernel spec listing is answered here (the same answer,
+        # jupyter_server's own handler whenever the spec manager is not envlock's).
         self.handlers.extend(routes())
+        self.handlers.append((KERNELSPECS_ROUTE, KernelSpecsHandler))
 
     async def stop_extension(self) -> None:
         if self.scanner is not None:

@@ -8,12 +8,15 @@ import logging
 import os
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_events import EventLogger
-from support.server_config import envlock_server_config
+from jupyter_server.services.kernelspecs.handlers import kernelspec_model
+from support.server_config import envlock_server_config, select_traits
+from traitlets.config import Config
 
 from jupyter_envlock import cli, kernel_launch, provisioner, scan
 from jupyter_envlock.app import EVENT_SCHEMA, EnvlockApp
@@ -313,3 +316,114 @@ def test_watch_folders_off_has_every_listing_walk_the_root(
     monkeypatch.setattr(scan, "walk", lambda *a, **k: walks.append(1) or real_walk(*a, **k))
     scanner.project_states()
     assert walks  # with the watch, an unchanged root would not be walked again
+
+
+# ------------------------------------------------------------------ GET /api/kernelspecs
+
+
+@pytest.fixture
+def jp_root_dir(tree: Path) -> Path:
+    """The REST tests' server serves the tree of projects."""
+    return tree
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config: Config, request: pytest.FixtureRequest) -> Config:
+    """The real extension (conftest's); `plain_spec_manager` has the user choose jupyter_client's
+    own spec manager."""
+    return select_traits(
+        jp_server_config,
+        request,
+        plain_spec_manager={
+            "ServerApp": {
+                "kernel_spec_manager_class": "jupyter_client.kernelspec.KernelSpecManager"
+            }
+        },
+        two_allowed={"KernelSpecManager": {"allowed_kernelspecs": ["python3", "envlock-churn"]}},
+    )
+
+
+@pytest.fixture
+def plain_spec_manager() -> None:
+    """Selects ServerApp.kernel_spec_manager_class = jupyter_client's for this test's server."""
+
+
+@pytest.fixture
+def two_allowed() -> None:
+    """Selects KernelSpecManager.allowed_kernelspecs = python3 and envlock-churn."""
+
+
+def jupyter_servers_answer(app: Any) -> dict[str, Any]:
+    """What jupyter_server's own handler answers, from the spec manager's lookups one by one."""
+    ksm, handler = app.kernel_spec_manager, SimpleNamespace(base_url=app.base_url)
+    specs = {}
+    for name, resource_dir in ksm.find_kernel_specs().items():
+        spec = ksm.get_kernel_spec(name)
+        specs[name] = kernelspec_model(handler, name, spec.to_dict(), resource_dir)
+    return {"default": app.kernel_manager.default_kernel_name, "kernelspecs": specs}
+
+
+async def test_the_listing_is_jupyter_servers_answer(jp_fetch, jp_serverapp, tree):
+    ksm = jp_serverapp.kernel_spec_manager
+    assert isinstance(ksm, EnvlockKernelSpecManager)
+    ksm.refresh()
+    answer = json.loads((await jp_fetch("api", "kernelspecs")).body)
+    assert {"python3", "envlock-sales-forecast", "envlock-churn", "my-kernel"} <= set(
+        answer["kernelspecs"]
+    )
+    assert answer == jupyter_servers_answer(jp_serverapp)
+    # ...answered from each project's JSON, encoded once and kept (the handler of kernelspecs_api)
+    assert "json_member" in vars(ksm.project_models()["envlock-churn"])
+    logos = answer["kernelspecs"]["envlock-churn"]["resources"]
+    assert set(logos) == {"logo-64x64", "logo-svg"}
+    assert (await jp_fetch(*logos["logo-64x64"].strip("/").split("/")[1:])).code == 200
+
+
+async def test_a_rescan_lists_changes_and_keeps_the_rest_encoded(jp_fetch, jp_serverapp, tree):
+    ksm = jp_serverapp.kernel_spec_manager
+    ksm.refresh()
+    await jp_fetch("api", "kernelspecs")
+    before = ksm.project_models()
+    manifest = tree / "sales" / "pyproject.toml"
+    manifest.write_text(manifest.read_text().replace("Sales_Forecast", "Sales_Plan"))
+    project(tree / "fresh", "fresh-one")
+    ksm.refresh()
+    specs = json.loads((await jp_fetch("api", "kernelspecs")).body)["kernelspecs"]
+    assert specs["envlock-sales-plan"]["spec"]["display_name"] == "Python (sales-plan)"
+    assert specs["envlock-fresh-one"]["spec"]["metadata"]["envlock"]["project"] == "fresh"
+    assert "envlock-sales-forecast" not in specs
+    after = ksm.project_models()
+    assert after["envlock-churn"] is before["envlock-churn"]  # unchanged: not built again
+    assert after["envlock-sales-plan"] is not before["envlock-sales-forecast"]
+
+
+async def test_another_spec_manager_gets_jupyter_servers_listing(
+    jp_fetch, jp_serverapp, plain_spec_manager
+):
+    assert type(jp_serverapp.kernel_spec_manager) is KernelSpecManager
+    answer = json.loads((await jp_fetch("api", "kernelspecs")).body)
+    assert "python3" in answer["kernelspecs"]
+    assert not any(name.startswith("envlock-") for name in answer["kernelspecs"])
+    assert answer == jupyter_servers_answer(jp_serverapp)
+
+
+async def test_allowed_kernelspecs_hide_the_other_projects(jp_fetch, jp_serverapp, two_allowed):
+    jp_serverapp.kernel_spec_manager.refresh()
+    answer = json.loads((await jp_fetch("api", "kernelspecs")).body)
+    assert set(answer["kernelspecs"]) == {"python3", "envlock-churn"}
+    assert answer == jupyter_servers_answer(jp_serverapp)
+
+
+async def test_a_users_spec_of_a_projects_name_is_listed_instead(
+    jp_fetch, jp_serverapp, jp_data_dir
+):
+    mine = jp_data_dir / "kernels" / "envlock-churn"
+    mine.mkdir(parents=True)
+    (mine / "kernel.json").write_text(
+        json.dumps({"argv": ["python", "-m", "mine"], "display_name": "Mine", "language": "python"})
+    )
+    jp_serverapp.kernel_spec_manager.refresh()
+    specs = json.loads((await jp_fetch("api", "kernelspecs")).body)["kernelspecs"]
+    assert specs["envlock-churn"]["spec"]["display_name"] == "Mine"
+    assert specs["envlock-sales-forecast"]["spec"]["metadata"]["envlock"]["project"] == "sales"
+    assert specs == jupyter_servers_answer(jp_serverapp)["kernelspecs"]
