@@ -19,6 +19,9 @@ from harness.report import Row, Section, within
 from harness.tools import PoetryProject, UvProject, trust
 
 TARGET = 1.0
+# A start varies by a third from one to the next (0.33-0.58 s) where envlock's share is a few ms:
+# three times the rounds, so a ratio of medians says something about envlock.
+ROUNDS_FACTOR = 3
 BOOTSTRAP = "envlock's kernel command without the provisioner (bootstrap + %dep)"
 
 
@@ -52,7 +55,7 @@ def run(ctx: Context) -> list[Section]:
                 name = kernels.add_bootstrap("bench-bootstrap", python, root)
                 bootstrap = kernels.plain_kernel(name)
                 steps[BOOTSTRAP] = lambda f=bootstrap: kernel_start(f)
-        samples = interleaved(steps, ctx.runs, "kernel starts")
+        samples = interleaved(steps, ctx.runs * ROUNDS_FACTOR, "kernel starts")
         trust_cost = trust_check(ctx)
         checks = {kind: sync_check(root) for kind, (root, _python) in pairs.items()}
 
