@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -122,3 +123,15 @@ def test_noop_commands_import_only_what_answers_them(envlock_env, make_project):
     for argv in (["status"], ["sync"], ["lock"], ["python"], ["status", "--json"]):
         assert loaded(modules_of_command(argv, project), NOOP_SKIPS) == [], argv
     assert loaded(modules_of_command(["list"], project), ANY_COMMAND_SKIPS) == []
+
+
+def test_a_build_from_a_current_lock_edits_nothing_and_imports_no_editor(envlock_env, make_project):
+    """A rebuild (a fresh clone, CI, an env deleted) reads the manifest with the plain reader:
+    tomlkit and the manifest editor are for changes."""
+    project = make_project("rebuilt", deps=["tinyd"])
+    operations.sync(project)
+    env_dir = operations.environment_python(project).parents[1]
+    shutil.rmtree(env_dir)
+    modules = modules_of_command(["sync"], project)
+    assert operations.environment_python(project).exists()  # it did build the env
+    assert loaded(modules, ("tomlkit", "jupyter_envlock.core.manifest")) == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     from packaging.pylock import PackageSdist, PackageWheel
     from packaging.requirements import Requirement
 
+    from ..manifest import Manifest
     from ..pythons import Interpreter
 
 # The reading methods a no-op runs (fast_sync, status, env_python) import nothing beyond this
@@ -421,14 +423,14 @@ class PylockManager(Manager):
         report = self.report(relocked=True)
         report.edits = [
             Edit(canonicalize_name(parse_requirement(r).name), "added", None, r)
-            for reqs in session.manifest.pyproject.requirements().values()
+            for reqs in session.pyproject.requirements().values()
             for r in reqs
         ]
         return session.edit_lock_sync(report, sync)
 
     def sync(self, stale: StalePolicy | None, progress: Progress) -> ChangeReport:
         session = _Session(self, progress)
-        pyproject = session.manifest.pyproject
+        pyproject = session.pyproject
         policy = stale or pyproject.settings.on_stale_lock
         env, interp = session.plan_env()
         raw = session.old_lock_bytes
@@ -576,24 +578,39 @@ class _Session:
     edited, and the lock as it was."""
 
     def __init__(self, manager: PylockManager, progress: Progress) -> None:
-        from ..manifest import Manifest
-
         self.project = manager.project
         self.allow_removals = manager.allow_removals
         self.progress = progress
-        path = self.project.manifest_path
-        self.manifest_existed = path.exists()
-        self.manifest = (
-            Manifest.load(path) if self.manifest_existed else Manifest.for_new_project(path)
-        )
+        self.manifest_existed = self.project.manifest_path.exists()
         self.old_lock_bytes = read_or_none(self.project.lock_path)
         self.old_lock = _valid_lock_or_none(self.old_lock_bytes, self.project.lock_path)
         # Packages the user names in this command (add, upgrade): they may build from source in
         # it, as `pip install NAME` would; a lock read later builds only what the manifest allows.
         self.asked: set[str] = set()
 
+    @cached_property
+    def manifest(self) -> Manifest:
+        """The manifest open for editing (tomlkit), loaded by the first edit."""
+        from ..manifest import Manifest
+
+        path = self.project.manifest_path
+        return Manifest.load(path) if self.manifest_existed else Manifest.for_new_project(path)
+
+    @property
+    def pyproject(self) -> PyProject:
+        """The manifest as it reads now, edits included; a session that edits nothing (a sync
+        of a current lock) reads it without tomlkit."""
+        if "manifest" in self.__dict__ or not self.manifest_existed:
+            return self.manifest.pyproject
+        return self._as_found
+
+    @cached_property
+    def _as_found(self) -> PyProject:
+        path = self.project.manifest_path
+        return PyProject.parse(path, path.read_bytes())
+
     def plan_env(self) -> tuple[EnvInfo, Interpreter]:
-        pyproject = self.manifest.pyproject
+        pyproject = self.pyproject
         return environment.plan(self.project, pyproject.requires_python, pyproject.settings.python)
 
     def resolve(
@@ -604,7 +621,7 @@ class _Session:
         constraints: Iterable[str] = (),
         exclude_newer: str | None = None,
     ) -> Lock:
-        as_of = exclude_newer_date(self.manifest.pyproject, self.old_lock, exclude_newer)
+        as_of = exclude_newer_date(self.pyproject, self.old_lock, exclude_newer)
         self.progress(
             ProgressEvent(
                 "resolve",
@@ -612,7 +629,7 @@ class _Session:
             )
         )
         new = compile_lock(
-            self.manifest.pyproject,
+            self.pyproject,
             interp,
             self.old_lock_bytes if self.old_lock is not None else None,  # broken: no preferences
             self.project.state_dir,
@@ -630,7 +647,7 @@ class _Session:
         from ..manifest import is_same_requirement
         from ..requirements import TypedRequirement, with_bound
 
-        bounds = self.manifest.pyproject.settings.add_bounds
+        bounds = self.pyproject.settings.add_bounds
         changed = False
         for edit in bare:
             assert edit.new is not None
@@ -645,7 +662,7 @@ class _Session:
             changed = True
         if not changed:
             return lock
-        digest = manifest_hash(self.manifest.pyproject)
+        digest = manifest_hash(self.pyproject)
         return lock.restamped(digest)
 
     def write(self, new_lock: Lock, report: ChangeReport, python_version: str) -> None:
@@ -690,7 +707,7 @@ class _Session:
                 write_bytes_atomic(self.project.lock_path, self.old_lock_bytes)
 
     def sync_env(self, env: EnvInfo, interp: Interpreter, lock: Lock) -> EnvReport:
-        pyproject = self.manifest.pyproject
+        pyproject = self.pyproject
         plan = plan_of(pyproject, lock, env.python_version or str(interp.version))
         request = environment.SyncRequest(
             lock_sha256=lock.sha256,
@@ -734,7 +751,7 @@ class _Session:
     def built_here_only(self, lock: Lock, python_version: str) -> list[str]:
         """What this command built from source because the user named it, and a later sync from
         the lock would refuse (another machine, an env rebuilt): said once, with the fix."""
-        allowed = source_builds_allowed(self.manifest.pyproject)
+        allowed = source_builds_allowed(self.pyproject)
         names = sorted(
             name
             for name in self.asked - allowed
