@@ -31,12 +31,14 @@ from jupyter_envlock.core.errors import (
 )
 from jupyter_envlock.core.indexes import PYPI, default_indexes, index_of
 from jupyter_envlock.core.lockfile import Lock
+from jupyter_envlock.core.managers.pylock import plan_of
 from jupyter_envlock.core.project import (
     Listings,
     discover_projects,
     find_project,
     normalized_name,
 )
+from jupyter_envlock.core.pyproject import PyProject
 from jupyter_envlock.scan import ProjectScanner
 
 pytestmark = pytest.mark.slow
@@ -668,6 +670,39 @@ def test_index_of_a_packages_files(urls, expected):
 
 def test_files_on_pypis_host_are_pypis_only_when_pypi_is_asked():
     assert index_of(["https://files.pythonhosted.org/packages/a-1.tar.gz"], ["http://m/simple"]) is None
+
+
+def lock_entry(name: str, folder_url: str) -> str:
+    """A pylock.toml package with one wheel in `folder_url`."""
+    file = f"{name.replace('-', '_')}-1-py3-none-any.whl"
+    hashes = f'{{ sha256 = "{"0" * 64}" }}'
+    wheel = f'{{ name = "{file}", url = "{folder_url}/{file}", hashes = {hashes} }}'
+    return f'\n[[packages]]\nname = "{name}"\nversion = "1"\nwheels = [{wheel}]\n'
+
+
+def test_the_trust_plan_names_files_by_the_same_rule_as_a_locks_indexes(tmp_path, monkeypatch):
+    """What a user reads before trusting: PyPI for files on files.pythonhosted.org, the
+    configured index whose folder holds a file (credentials stripped), else the file's host."""
+    for key in ("UV_DEFAULT_INDEX", "UV_INDEX_URL", "PIP_INDEX_URL", "UV_INDEX",
+                "UV_EXTRA_INDEX_URL", "PIP_EXTRA_INDEX_URL"):  # fmt: skip
+        monkeypatch.delenv(key, raising=False)  # PyPI is the default index
+    manifest = """
+[project]
+name = "p"
+version = "0"
+
+[[tool.uv.index]]
+name = "team"
+url = "https://h/team/simple"
+"""
+    lock = 'lock-version = "1.0"\ncreated-by = "test"\n'
+    lock += lock_entry("from-pypi", "https://files.pythonhosted.org/packages/aa")
+    lock += lock_entry("from-team", "https://me:secret@h/team/packages/bb")
+    lock += lock_entry("from-elsewhere", "https://files.example/cc")
+    pyproject = PyProject.parse(tmp_path / "pyproject.toml", manifest.encode())
+    plan = plan_of(pyproject, Lock.parse(lock.encode()), "3.11.7")
+    assert plan.indexes == ["https://files.example", "https://h/team/simple", PYPI]
+    assert plan.packages == 3
 
 
 def test_credentials_never_land_in_manifest_or_lock(envlock_env, make_project, monkeypatch):

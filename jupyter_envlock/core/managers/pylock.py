@@ -24,7 +24,7 @@ from ..errors import (
     StaleLockError,
     os_error_message,
 )
-from ..indexes import default_indexes, strip_credentials
+from ..indexes import default_indexes, index_of, strip_credentials
 from ..lockfile import (
     KERNEL_REQUIREMENTS,
     ExcludeNewer,
@@ -503,7 +503,8 @@ def _source_only(lock: Lock, python_version: str) -> set[str]:
 
 def _origins(package: dict[str, Any], indexes: Sequence[str]) -> set[str]:
     """Where a lock entry's files come from, for people deciding whether to trust it: the
-    configured index its file URLs lie below, else their host; files inside the repository and
+    configured index that holds each file (`index_of`, the rule envlock names a lock's indexes
+    by: PyPI for files.pythonhosted.org), else its host; files inside the repository and
     folders or git checkouts say so. The entry's `index` is only a claim (a hostile lock could
     name pypi.org beside files from anywhere): it is shown only for an entry with no file."""
     files = [f for f in package.get("wheels") or [] if isinstance(f, dict)]
@@ -515,13 +516,11 @@ def _origins(package: dict[str, Any], indexes: Sequence[str]) -> set[str]:
             if file.get("path"):
                 out.add("files in the project folder")
             continue
-        url = strip_credentials(url)
-        below = [i for i in indexes if url.startswith(i.rstrip("/") + "/")]
-        if below:
-            out.add(below[0])
-        else:
-            parts = urlsplit(url)
-            out.add(f"{parts.scheme}://{parts.netloc}")
+        index = index_of([url], indexes)
+        if index is None:
+            parts = urlsplit(strip_credentials(url))
+            index = f"{parts.scheme}://{parts.netloc}"
+        out.add(index)
     vcs = package.get("vcs")
     if isinstance(vcs, dict) and isinstance(vcs.get("url"), str):
         out.add(strip_credentials(vcs["url"]))
