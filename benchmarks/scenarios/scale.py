@@ -131,9 +131,9 @@ def report(results: list[dict], later: int) -> Section:
                 else:
                     closes = (
                         f"the answer is {r['body'] / 1e6:.1f} MB of JSON for {r['count']} "
-                        "specs, encoded by jupyter_server on every call from the spec manager's "
-                        "cached models: fewer bytes per spec, or a client that asks for the specs "
-                        "it shows."
+                        "specs; each project's JSON is kept while it is unchanged "
+                        "(kernelspecs_api.py), so what is left is sending the bytes: fewer "
+                        "bytes per spec, or a client that asks for the specs it shows."
                     )
             rows.append(Row(s, None, target, ok, why, closes))
         rows.append(growth_row(results, key, what))
