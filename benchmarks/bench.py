@@ -101,7 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 finally:
                     ctx.stop()
         if "pypi" in args.parts:
-            worlds.append(make_world(work / "pypi", None, None, uv_cache=args.cache / "pypi-uv-cache"))
+            worlds.append(
+                make_world(work / "pypi", None, None, uv_cache=args.cache / "pypi-uv-cache")
+            )
             parts = args.parts - {"poetry", "pip"}  # uv's table: the tools PyPI users compare
             ctx = Context(worlds[-1], args.runs, parts, deps=pypi.STACK, package=pypi.PACKAGE)
             try:

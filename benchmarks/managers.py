@@ -100,15 +100,25 @@ def write_notebookless_spec(base: Path, name: str, argv: list[str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--cache", type=Path, default=Path(os.environ.get("ENVLOCK_TEST_CACHE") or REPO / ".test-cache"))
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(os.environ.get("ENVLOCK_TEST_CACHE") or REPO / ".test-cache"),
+    )
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="envlock-managers-bench-"))
     wheels = work / "tiny"
     wheels.mkdir()
-    for name, version, requires in (("tinya", "1.1.0", ()), ("tinya", "2.0.0", ()), ("tinyd", "1.1.0", ())):
+    for name, version, requires in (
+        ("tinya", "1.1.0", ()),
+        ("tinya", "2.0.0", ()),
+        ("tinyd", "1.1.0", ()),
+    ):
         build_wheel(wheels, name, version, requires, None)
-    index_root = build_simple_index([wheels, ensure_wheelhouse(args.cache / "wheelhouse")], work / "index")
+    index_root = build_simple_index(
+        [wheels, ensure_wheelhouse(args.cache / "wheelhouse")], work / "index"
+    )
     saved = dict(os.environ)
     with IndexServer(index_root) as server:
         settings = world(work, args.cache, server.url)
@@ -150,7 +160,19 @@ def run(work: Path, index_url: str, runs: int) -> int:
     timed([poetry.exe.as_posix(), "sync", "--no-interaction"], poetry_terminal)
     plain = work / "plain-venv"
     timed([uv, "venv", "--no-config", "--quiet", "--python", sys.executable, str(plain)], work)
-    timed([uv, "pip", "install", "--quiet", "--python", str(plain / "bin" / "python"), "ipykernel", "tinya"], work)
+    timed(
+        [
+            uv,
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(plain / "bin" / "python"),
+            "ipykernel",
+            "tinya",
+        ],
+        work,
+    )
 
     samples = {
         "plain": Samples("plain ipykernel (python -m ipykernel_launcher, same interpreter)"),
@@ -159,8 +181,29 @@ def run(work: Path, index_url: str, runs: int) -> int:
         "poetry": Samples("Poetry project kernel (envlock, in sync)"),
     }
     with jupyter_dirs(work) as base:
-        write_notebookless_spec(base, "bench-plain", [str(plain / "bin" / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"])
-        write_notebookless_spec(base, "bench-uvrun", [uv, "run", "--frozen", "--project", str(uvp), "--with", "ipykernel", "python", "-m", "ipykernel_launcher", "-f", "{connection_file}"])
+        write_notebookless_spec(
+            base,
+            "bench-plain",
+            [str(plain / "bin" / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        )
+        write_notebookless_spec(
+            base,
+            "bench-uvrun",
+            [
+                uv,
+                "run",
+                "--frozen",
+                "--project",
+                str(uvp),
+                "--with",
+                "ipykernel",
+                "python",
+                "-m",
+                "ipykernel_launcher",
+                "-f",
+                "{connection_file}",
+            ],
+        )
         plain_ksm = KernelSpecManager(kernel_dirs=[str(base / "kernels")])
         project_ksm = EnvlockKernelSpecManager(root_dir=str(root))
         project_ksm.refresh()
@@ -210,12 +253,16 @@ def run(work: Path, index_url: str, runs: int) -> int:
     print("| kernel start (start request to kernel_info reply) | median | min–max | vs plain |")
     print("| --- | ---: | ---: | ---: |")
     for s in samples.values():
-        print(f"| {s.label} | {fmt(s.median)} | {s.spread} | {s.median / samples['plain'].median:.2f}× |")
+        print(
+            f"| {s.label} | {fmt(s.median)} | {s.spread} | {s.median / samples['plain'].median:.2f}× |"
+        )
     print("\n| change | median | min–max | vs the tool |")
     print("| --- | ---: | ---: | ---: |")
     for key in ("uv", "poetry"):
         for mine, theirs in zip(dep[key], terminal[key], strict=True):
-            print(f"| {mine.label} | {fmt(mine.median)} | {mine.spread} | {mine.median / theirs.median:.2f}× |")
+            print(
+                f"| {mine.label} | {fmt(mine.median)} | {mine.spread} | {mine.median / theirs.median:.2f}× |"
+            )
             print(f"| {theirs.label} | {fmt(theirs.median)} | {theirs.spread} | 1.00× |")
     return 0
 

@@ -99,7 +99,9 @@ def main() -> None:
 
             loop = asyncio.new_event_loop()
             label = f"  the same through asyncio.to_thread (as pre_launch), {grants}"
-            rows.append((label, fmt(timed(lambda loop=loop: gate_in_thread(loop, project), args.runs))))
+            rows.append(
+                (label, fmt(timed(lambda loop=loop: gate_in_thread(loop, project), args.runs)))
+            )
             loop.close()
 
         stranger = manifest(base / "root" / "stranger", "stranger")
@@ -138,7 +140,9 @@ def main() -> None:
 
     machine = (
         f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"load {os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else ""
+        f"load {os.getloadavg()[0]:.2f}"
+        if hasattr(os, "getloadavg")
+        else ""
     )
     lines = [
         "| what | median (p95) |",

@@ -172,4 +172,6 @@ def test_records_live_in_the_cache_folder_platformdirs_names(monkeypatch):
     from jupyter_envlock.core import answers
 
     monkeypatch.delenv("JUPYTER_ENVLOCK_CACHE_DIR", raising=False)
-    assert answers.folder() == str(Path(user_cache_dir("jupyter-envlock", appauthor=False)) / "answers")
+    assert answers.folder() == str(
+        Path(user_cache_dir("jupyter-envlock", appauthor=False)) / "answers"
+    )

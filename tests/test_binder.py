@@ -171,7 +171,9 @@ def test_post_build_builds_the_env_and_the_kernel_resolves(
     try:
         code, body = server.start_session("examples/weather-analysis", KERNEL)
         assert code == 201, (body, server.log_tail())
-        code, details = server.request("GET", "/jupyter-envlock/project?path=examples/weather-analysis")
+        code, details = server.request(
+            "GET", "/jupyter-envlock/project?path=examples/weather-analysis"
+        )
         assert details["status"]["trust"]["source"] == "server", details
     finally:
         server.close()

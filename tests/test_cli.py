@@ -64,7 +64,10 @@ def test_user_errors_exit_2_failures_exit_1(envlock_env, make_project, monkeypat
     down = envlock("lock", "--upgrade", "--project", str(project))
     assert down.returncode == 1
     assert "could not reach a package index" in down.stderr
-    assert ((project / "pyproject.toml").read_bytes(), (project / "pylock.toml").read_bytes()) == before
+    assert (
+        (project / "pyproject.toml").read_bytes(),
+        (project / "pylock.toml").read_bytes(),
+    ) == before
 
 
 def test_no_sync_locks_without_building(envlock_env, make_project):

@@ -648,13 +648,18 @@ def test_the_indexes_uv_resolves_from_as_shown_and_named_in_a_lock():
     """UV_INDEX's `name=url` form and credentials are stripped; PyPI when no default is set."""
     env = {"UV_INDEX": "team=https://me:secret@h/team/simple https://x/simple"}
     assert default_indexes(env) == ["https://h/team/simple", "https://x/simple", PYPI]
-    assert default_indexes({**env, "UV_DEFAULT_INDEX": "https://m/simple"})[-1] == "https://m/simple"
+    assert (
+        default_indexes({**env, "UV_DEFAULT_INDEX": "https://m/simple"})[-1] == "https://m/simple"
+    )
 
 
 @pytest.mark.parametrize(
     "urls, expected",
     [
-        (["http://h/simple/a/a-1-py3-none-any.whl", "http://h/simple/a/a-1.tar.gz"], "http://h/simple"),
+        (
+            ["http://h/simple/a/a-1-py3-none-any.whl", "http://h/simple/a/a-1.tar.gz"],
+            "http://h/simple",
+        ),
         (["https://files.pythonhosted.org/packages/aa/a-1-py3-none-any.whl"], PYPI),
         (["http://h/root/pypi/+f/ab/a-1-py3-none-any.whl"], "http://h/root/pypi/+simple/"),
         (["http://h/team/simple/a/a-1-py3-none-any.whl"], "http://h/team/simple"),
@@ -669,7 +674,10 @@ def test_index_of_a_packages_files(urls, expected):
 
 
 def test_files_on_pypis_host_are_pypis_only_when_pypi_is_asked():
-    assert index_of(["https://files.pythonhosted.org/packages/a-1.tar.gz"], ["http://m/simple"]) is None
+    assert (
+        index_of(["https://files.pythonhosted.org/packages/a-1.tar.gz"], ["http://m/simple"])
+        is None
+    )
 
 
 def lock_entry(name: str, folder_url: str) -> str:

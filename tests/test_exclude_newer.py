@@ -90,6 +90,8 @@ def test_a_date_that_contradicts_the_manifest_is_refused(envlock_env, make_proje
     with pytest.raises(ManifestError, match="is not a date"):
         operations.lock(project, exclude_newer="yesterday")
     assert (project / "pylock.toml").read_bytes() == before
-    bad = make_project("asof-bad", text='[project]\nname = "x"\n[tool.envlock]\nexclude-newer = 5\n')
+    bad = make_project(
+        "asof-bad", text='[project]\nname = "x"\n[tool.envlock]\nexclude-newer = 5\n'
+    )
     with pytest.raises(ManifestError, match="must be a string"):
         PyProject.read(bad / "pyproject.toml")

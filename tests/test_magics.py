@@ -39,9 +39,7 @@ def own_project(world: KernelWorld, serverapp: Any, name: str) -> tuple[Path, st
 
 
 def test_pip_warning_suggests_the_recording_command():
-    warning = pip_guard.pip_warning(
-        "install -U --index-url http://x 'scikit-learn>=1.5' tinyd"
-    )
+    warning = pip_guard.pip_warning("install -U --index-url http://x 'scikit-learn>=1.5' tinyd")
     assert "not recorded" in warning
     assert "%dep add 'scikit-learn>=1.5' tinyd" in warning
     assert "%dep remove tinyd" in pip_guard.pip_warning("uninstall -y tinyd")

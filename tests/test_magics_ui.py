@@ -148,8 +148,11 @@ async def test_progress_updates_in_place_and_every_answer_names_its_project(
         )
         assert reply["content"]["status"] == "ok"
         shown = [m for m in messages if m["msg_type"] in ("display_data", "update_display_data")]
-        ids = {m["content"]["transient"].get("display_id") for m in shown
-               if m["content"].get("transient")}
+        ids = {
+            m["content"]["transient"].get("display_id")
+            for m in shown
+            if m["content"].get("transient")
+        }
         assert len(ids) == 1  # one line, updated in place
         updates = [m for m in shown if m["msg_type"] == "update_display_data"]
         assert len(updates) >= 2

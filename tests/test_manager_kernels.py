@@ -83,7 +83,10 @@ async def test_uv_project_kernel(jp_fetch, jp_serverapp, jp_root_dir, make_uv_pr
         assert kernel_file.startswith(str(layers(envlock_env)))
         shell = await execute(client, "!python -c 'import ipykernel'")
         assert "No module named 'ipykernel'" in shell.text  # the layer is the kernel's alone
-        assert await value(client, "'JUPYTER_ENVLOCK_KERNEL_LAYER' in __import__('os').environ") == "False"
+        assert (
+            await value(client, "'JUPYTER_ENVLOCK_KERNEL_LAYER' in __import__('os').environ")
+            == "False"
+        )
 
         run = await execute(client, "%dep add tinyd")
         assert run.ok, run.error or run.text
@@ -100,10 +103,16 @@ async def test_uv_project_kernel(jp_fetch, jp_serverapp, jp_root_dir, make_uv_pr
     assert "Uninstalled" not in synced.stderr and "Installed" not in synced.stderr
 
 
-async def test_poetry_project_kernel(jp_fetch, jp_serverapp, jp_root_dir, poetry, make_poetry_project, monkeypatch):
+async def test_poetry_project_kernel(
+    jp_fetch, jp_serverapp, jp_root_dir, poetry, make_poetry_project, monkeypatch
+):
     monkeypatch.setenv(POETRY_VARIABLE, str(poetry.exe))
     project = make_poetry_project(
-        "poetk", folder=jp_root_dir / "analysis", style="classic", deps=["tinya"], package_folder=False
+        "poetk",
+        folder=jp_root_dir / "analysis",
+        style="classic",
+        deps=["tinya"],
+        package_folder=False,
     )
     jp_serverapp.kernel_spec_manager.refresh()
     client = await open_kernel(jp_fetch, jp_serverapp, "analysis/nb.ipynb", "envlock-poetk")
@@ -125,7 +134,9 @@ async def test_poetry_project_kernel(jp_fetch, jp_serverapp, jp_root_dir, poetry
 async def test_missing_poetry_fails_the_start_with_the_install_command(
     jp_fetch, jp_serverapp, jp_root_dir, poetry, make_poetry_project, monkeypatch, tmp_path
 ):
-    make_poetry_project("nopoetry", folder=jp_root_dir / "nopoetry", style="classic", deps=["tinya"])
+    make_poetry_project(
+        "nopoetry", folder=jp_root_dir / "nopoetry", style="classic", deps=["tinya"]
+    )
     monkeypatch.delenv(POETRY_VARIABLE, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
@@ -139,7 +150,9 @@ async def test_missing_poetry_fails_the_start_with_the_install_command(
 # ------------------------------------------------------------------ the panel's REST calls
 
 
-async def rest(jp_fetch, method: str, *parts: str, body: Any = None, **params: str) -> tuple[int, Any]:
+async def rest(
+    jp_fetch, method: str, *parts: str, body: Any = None, **params: str
+) -> tuple[int, Any]:
     response = await jp_fetch(
         "jupyter-envlock", *parts, method=method, params=params or None,
         body=json.dumps(body) if body is not None else None, raise_error=False,
@@ -182,7 +195,9 @@ async def test_panel_sees_managers_and_folders_that_are_not_projects_yet(
 # ------------------------------------------------------------------ headless: nbclient, argv
 
 
-def run_headless(project: Path, kernel: str, tmp_path: Path, monkeypatch: Any, code: list[str]) -> list[str]:
+def run_headless(
+    project: Path, kernel: str, tmp_path: Path, monkeypatch: Any, code: list[str]
+) -> list[str]:
     """`kernels install` into a prefix on JUPYTER_PATH, then nbclient runs a notebook naming the
     kernel, as a CI job does; the cells' text outputs."""
     monkeypatch.setenv("JUPYTER_PATH", str(install_kernel_specs(project, tmp_path / "prefix")))
@@ -203,9 +218,13 @@ def test_nbclient_runs_a_uv_projects_notebook(make_uv_project, envlock_env, tmp_
     envlock_env.run_uv("sync", "--locked", "--dry-run", cwd=project)
 
 
-def test_nbclient_runs_a_poetry_projects_notebook(poetry, make_poetry_project, envlock_env, tmp_path, monkeypatch):
+def test_nbclient_runs_a_poetry_projects_notebook(
+    poetry, make_poetry_project, envlock_env, tmp_path, monkeypatch
+):
     monkeypatch.setenv(POETRY_VARIABLE, str(poetry.exe))
-    project = make_poetry_project("headless-poetry", style="pep621", deps=["tinya"], package_mode=False)
+    project = make_poetry_project(
+        "headless-poetry", style="pep621", deps=["tinya"], package_mode=False
+    )
     out = run_headless(project, "envlock-headless-poetry", tmp_path, monkeypatch, [
         "import sys, tinya; print(sys.prefix)",
     ])  # fmt: skip

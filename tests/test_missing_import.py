@@ -40,9 +40,15 @@ def test_the_module_a_failed_import_names():
 
 def test_the_table_names_distributions_whose_name_differs():
     table = import_names()
-    for module, dist in {"sklearn": "scikit-learn", "cv2": "opencv-python", "PIL": "pillow",
-                         "yaml": "pyyaml", "bs4": "beautifulsoup4", "skimage": "scikit-image",
-                         "dateutil": "python-dateutil"}.items():
+    for module, dist in {
+        "sklearn": "scikit-learn",
+        "cv2": "opencv-python",
+        "PIL": "pillow",
+        "yaml": "pyyaml",
+        "bs4": "beautifulsoup4",
+        "skimage": "scikit-image",
+        "dateutil": "python-dateutil",
+    }.items():
         assert table[module] == dist
     for module, dist in table.items():
         assert module.isidentifier(), module
@@ -51,9 +57,17 @@ def test_the_table_names_distributions_whose_name_differs():
 
 
 def test_the_hint_text():
-    hint = {"module": "sklearn", "distribution": "scikit-learn", "action": "add",
-            "command": "%dep add scikit-learn", "project": ".", "kernel_name": "envlock-x"}
-    assert render.missing_import(hint).text == "scikit-learn provides sklearn: %dep add scikit-learn"
+    hint = {
+        "module": "sklearn",
+        "distribution": "scikit-learn",
+        "action": "add",
+        "command": "%dep add scikit-learn",
+        "project": ".",
+        "kernel_name": "envlock-x",
+    }
+    assert (
+        render.missing_import(hint).text == "scikit-learn provides sklearn: %dep add scikit-learn"
+    )
     same = dict(hint, module="tinyd", distribution="tinyd", command="%dep add tinyd")
     assert render.missing_import(same).text == (
         "tinyd is on the project's package index: %dep add tinyd"
@@ -86,8 +100,12 @@ def test_the_worker_answers_a_missing_import(envlock_env, make_project):
         w.send(json.dumps({"missing_import": "tinyd", "cwd": str(project)}).encode() + b"\n")
         _, hint, code = w.answer()
         assert code == 0 and hint == {
-            "module": "tinyd", "distribution": "tinyd", "action": "add",
-            "command": "%dep add tinyd", "project": ".", "kernel_name": "envlock-hinted",
+            "module": "tinyd",
+            "distribution": "tinyd",
+            "action": "add",
+            "command": "%dep add tinyd",
+            "project": ".",
+            "kernel_name": "envlock-hinted",
         }
         w.send(json.dumps({"missing_import": "tinyq_nowhere", "cwd": None}).encode() + b"\n")
         assert w.answer()[1:] == (None, 0)  # not on the index: nothing to suggest

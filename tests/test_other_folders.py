@@ -41,19 +41,27 @@ def test_init_keeps_each_requirement_as_written(make_requirements_folder, envloc
     assert manifest(folder)["project"]["dependencies"] == ["tinya>=1,<3", "TinyD==1.0.0"]
     assert (folder / "requirements.txt").read_text().startswith("# analysis")  # left alone
     assert report.lock_changed and (folder / "pylock.toml").is_file()
-    assert {(e.name, e.new) for e in report.edits} == {("tinya", "tinya>=1,<3"), ("tinyd", "TinyD==1.0.0")}
+    assert {(e.name, e.new) for e in report.edits} == {
+        ("tinya", "tinya>=1,<3"),
+        ("tinyd", "TinyD==1.0.0"),
+    }
     assert manager_for(find_project(folder)).name == "pylock"
     with pytest.raises(ManifestError, match="a project already"):
         operations.init(folder)
 
 
-def test_first_add_in_a_requirements_folder_makes_the_project(make_requirements_folder, envlock_env):
+def test_first_add_in_a_requirements_folder_makes_the_project(
+    make_requirements_folder, envlock_env
+):
     folder = make_requirements_folder(["tinya<2"])
     (folder / "notebooks").mkdir()
     report = operations.add(folder / "notebooks", ["tinyd"])  # from a folder inside it
     assert report.project.root == folder
     assert manifest(folder)["project"]["dependencies"] == ["tinya<2", "tinyd>=1.1.0"]
-    assert installed_distributions(report.sync.path).items() >= {"tinya": "1.1.0", "tinyd": "1.1.0"}.items()
+    assert (
+        installed_distributions(report.sync.path).items()
+        >= {"tinya": "1.1.0", "tinyd": "1.1.0"}.items()
+    )
 
 
 @pytest.mark.parametrize(
@@ -67,7 +75,9 @@ def test_first_add_in_a_requirements_folder_makes_the_project(make_requirements_
         (["tinya", "no such thing!"], "line 2"),
     ],
 )
-def test_init_refuses_what_a_manifest_cannot_carry(make_requirements_folder, envlock_env, lines, match):
+def test_init_refuses_what_a_manifest_cannot_carry(
+    make_requirements_folder, envlock_env, lines, match
+):
     folder = make_requirements_folder(lines)
     with pytest.raises(ManifestError, match=match) as caught:
         operations.init(folder)
@@ -77,7 +87,12 @@ def test_init_refuses_what_a_manifest_cannot_carry(make_requirements_folder, env
 
 def test_init_follows_includes_and_indexes(make_requirements_folder, envlock_env):
     folder = make_requirements_folder(
-        [f"-i {envlock_env.index_url}", "-r more.txt", "tinya==2.0.0 \\", "    --hash=sha256:" + "0" * 64]
+        [
+            f"-i {envlock_env.index_url}",
+            "-r more.txt",
+            "tinya==2.0.0 \\",
+            "    --hash=sha256:" + "0" * 64,
+        ]
     )
     (folder / "more.txt").write_text("tinyd  # from more.txt\n")
     operations.init(folder)
@@ -109,7 +124,9 @@ def test_cli_init_says_what_it_made(make_requirements_folder, envlock_env):
     ("kind", "manager", "says"),
     [("pdm", "pdm", "pdm export -f pylock"), ("hatch", "hatch", "locked = true")],
 )
-def test_pdm_and_hatch_projects_are_named_not_taken_over(make_marker_folder, envlock_env, kind, manager, says):
+def test_pdm_and_hatch_projects_are_named_not_taken_over(
+    make_marker_folder, envlock_env, kind, manager, says
+):
     folder = make_marker_folder(kind)
     before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
     owner = manager_for(find_project(folder))
@@ -148,7 +165,9 @@ def test_manager_setting_lets_envlock_take_a_hatch_project(make_marker_folder, e
     assert manager_for(find_project(folder)).name == "pylock"
 
 
-@pytest.mark.parametrize(("kind", "says"), [("pipenv", "pipenv requirements"), ("conda", "nb_conda_kernels")])
+@pytest.mark.parametrize(
+    ("kind", "says"), [("pipenv", "pipenv requirements"), ("conda", "nb_conda_kernels")]
+)
 def test_pipenv_and_conda_folders_are_named(make_marker_folder, kind, says):
     folder = make_marker_folder(kind)
     tool = folder_tool(folder)
@@ -183,14 +202,18 @@ def test_commands_act_on_the_project_they_are_run_in(tmp_path, make_project, env
     (outer / "notebooks").mkdir()
     outcome = execute(["add", "--project", str(outer / "notebooks"), "--no-sync", "-q", "tinyb"])
     assert outcome.exit_code == 0, outcome.text
-    assert outcome.text.splitlines()[0] == f"Project outer ({outer}), managed by envlock (pylock.toml)"
+    assert (
+        outcome.text.splitlines()[0] == f"Project outer ({outer}), managed by envlock (pylock.toml)"
+    )
     outcome = execute(["add", "--project", str(inner), "--no-sync", "-q", "tinyb"])
     assert f"Project inner ({inner})" in outcome.text
     assert "tinyb>=1.0.0" in manifest(inner)["project"]["dependencies"]
     assert manifest(outer)["project"]["dependencies"] == ["tinya", "tinyb>=1.0.0"]
 
 
-def test_kernels_install_at_a_repository_root_names_the_projects_below(tmp_path, make_project, envlock_env):
+def test_kernels_install_at_a_repository_root_names_the_projects_below(
+    tmp_path, make_project, envlock_env
+):
     root = make_project("repo-root", folder="repo")
     make_project("member", folder="repo/packages/member")
     proc = run_envlock("kernels", "install", "--prefix", str(tmp_path / "k"), "--json", cwd=root)

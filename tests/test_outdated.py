@@ -37,8 +37,14 @@ def test_outdated_tells_allowed_and_latest_and_changes_nothing(
 
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["outdated"] == [
-        {"name": "tinyout-a", "group": None, "requirement": "tinyout-a<2", "locked": "1.0.0",
-         "allowed": "1.5.0", "latest": "2.0.0"}
+        {
+            "name": "tinyout-a",
+            "group": None,
+            "requirement": "tinyout-a<2",
+            "locked": "1.0.0",
+            "allowed": "1.5.0",
+            "latest": "2.0.0",
+        }
     ]
     assert snapshot(project) == before
     shown = envlock("outdated", "--project", str(project))

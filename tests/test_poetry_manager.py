@@ -53,8 +53,13 @@ def test_classic_project_is_a_poetry_project(with_poetry, make_poetry_project):
     found = find_project(project)
     assert isinstance(manager_for(found), PoetryManager)
     assert found.kernel_name == "envlock-sales-forecast"  # [tool.poetry].name, not the folder
-    deps = {(d.name, d.group): (d.requirement, d.locked) for d in operations.list_dependencies(project)}
-    assert deps == {("tinya", None): ("tinya ^2.0.0", "2.0.0"), ("tinyd", "dev"): ("tinyd ^1.1.0", "1.1.0")}
+    deps = {
+        (d.name, d.group): (d.requirement, d.locked) for d in operations.list_dependencies(project)
+    }
+    assert deps == {
+        ("tinya", None): ("tinya ^2.0.0", "2.0.0"),
+        ("tinyd", "dev"): ("tinyd ^1.1.0", "1.1.0"),
+    }
     status = operations.status(project)
     assert (status.to_dict()["project"]["manager"], status.lock, status.env) == (
         "poetry", "in-sync", "missing",
@@ -94,7 +99,9 @@ def test_in_project_venv_when_the_repository_asks(with_poetry, make_poetry_proje
 
 def test_missing_package_folder_is_not_built(with_poetry, make_poetry_project):
     """The issue's repro: a classic project whose package folder does not exist."""
-    project = make_poetry_project("sales-forecast", style="classic", deps=["tinya"], package_folder=False)
+    project = make_poetry_project(
+        "sales-forecast", style="classic", deps=["tinya"], package_folder=False
+    )
     events = []
     report = operations.sync(project, progress=events.append)
     assert installed_distributions(report.sync.path).get("tinya") == "2.0.0"
@@ -155,7 +162,9 @@ def test_hand_edit_is_seen_stale_then_relocked(with_poetry, make_poetry_project)
     project = make_poetry_project("poetry-hand", style="classic", deps=["tinya"])
     operations.sync(project)
     manifest = project / "pyproject.toml"
-    manifest.write_text(manifest.read_text().replace('tinya = "^2.0.0"', 'tinya = "^2.0.0"\ntinyd = "*"'))
+    manifest.write_text(
+        manifest.read_text().replace('tinya = "^2.0.0"', 'tinya = "^2.0.0"\ntinyd = "*"')
+    )
     assert operations.status(project).lock == "stale"  # Poetry's content-hash, in-process
     with pytest.raises(StaleLockError, match="poetry lock"):
         operations.sync(project, stale="error")
@@ -169,9 +178,7 @@ def test_repository_cannot_redirect_poetry(with_poetry, make_poetry_project, tmp
     make Poetry install anywhere but the project's env."""
     project = make_poetry_project("redirect", style="pep621", deps=["tinya"], package_mode=False)
     victim = tmp_path / "victim"
-    (project / "poetry.toml").write_text(
-        f'[virtualenvs]\ncreate = false\npath = "{victim}"\n'
-    )
+    (project / "poetry.toml").write_text(f'[virtualenvs]\ncreate = false\npath = "{victim}"\n')
     activated = tmp_path / "activated"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(activated)], check=True)
     monkeypatch.setenv("VIRTUAL_ENV", str(activated))
@@ -193,7 +200,9 @@ def test_repository_cannot_redirect_poetry(with_poetry, make_poetry_project, tmp
     assert "tinya" not in installed_distributions(with_poetry.exe.parent.parent)
 
 
-def test_missing_poetry_is_said_with_the_install_command(make_poetry_project, poetry, monkeypatch, tmp_path):
+def test_missing_poetry_is_said_with_the_install_command(
+    make_poetry_project, poetry, monkeypatch, tmp_path
+):
     project = make_poetry_project("no-tool", style="classic", deps=["tinya"])
     monkeypatch.delenv(POETRY_VARIABLE, raising=False)
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
@@ -213,7 +222,9 @@ def test_missing_poetry_is_said_with_the_install_command(make_poetry_project, po
     assert files(project) == before
 
 
-def test_poetry_is_found_where_its_installers_put_it(make_poetry_project, poetry, monkeypatch, tmp_path):
+def test_poetry_is_found_where_its_installers_put_it(
+    make_poetry_project, poetry, monkeypatch, tmp_path
+):
     project = make_poetry_project("found", style="pep621", deps=["tinyd"], package_mode=False)
     home = tmp_path / "home"
     (home / ".local" / "bin").mkdir(parents=True)
@@ -227,7 +238,9 @@ def test_poetry_is_found_where_its_installers_put_it(make_poetry_project, poetry
 
 
 def test_extras_of_a_poetry_project(with_poetry, make_poetry_project):
-    project = make_poetry_project("poetry-extras", style="pep621", deps=["tinya"], package_mode=False)
+    project = make_poetry_project(
+        "poetry-extras", style="pep621", deps=["tinya"], package_mode=False
+    )
     operations.add(project, ["tinyd"], extra="plot")
     manifest = tomllib.loads((project / "pyproject.toml").read_text())
     assert list(manifest["project"]["optional-dependencies"]) == ["plot"]
@@ -248,13 +261,16 @@ def test_an_add_in_a_synced_env_runs_poetry_once(with_poetry, make_poetry_projec
     operations.sync(project)
     ran: list[list[str]] = []
     real = runner.run_process
-    monkeypatch.setattr(runner, "run_process", lambda tool, argv, *a, **k: ran.append(list(argv)) or real(tool, argv, *a, **k))
+    monkeypatch.setattr(
+        runner,
+        "run_process",
+        lambda tool, argv, *a, **k: ran.append(list(argv)) or real(tool, argv, *a, **k),
+    )
     report = operations.add(project, ["tinyd"])
     assert [argv[3] for argv in ran] == ["add"]  # poetry --no-ansi --no-interaction add ...
     assert report.sync is not None and "tinyd==1.1.0" in report.sync.installed
     assert operations.sync(project).sync.noop
     poetry_accepts(with_poetry, project)
-
 
 
 def test_upgrade_and_outdated_of_a_poetry_project(with_poetry, make_poetry_project, local_index):

@@ -31,8 +31,10 @@ hint: Build failures usually indicate a problem with the package or the build en
 
 def test_the_notebook_line():
     assert bar(0, 4) == "░" * 20 and bar(4, 4) == "█" * 20 and bar(9, 4) == "█" * 20
-    assert describe({"phase": "install", "message": "Installed numpy 2.1.0", "done": 5,
-                     "total": 10}) == "install  " + "█" * 10 + "░" * 10 + " 5/10  Installed numpy 2.1.0"
+    assert (
+        describe({"phase": "install", "message": "Installed numpy 2.1.0", "done": 5, "total": 10})
+        == "install  " + "█" * 10 + "░" * 10 + " 5/10  Installed numpy 2.1.0"
+    )
     assert describe({"phase": "resolve", "message": "Resolving", "done": None, "total": None}) == (
         "resolve  Resolving"
     )

@@ -29,7 +29,12 @@ def deps(project) -> list[str]:
         ("tzdata", "2024", "~=", "tzdata~=2024.0"),
         ("torch", "2.3.1+cpu", ">=", "torch>=2.3.1"),
         ("torch", "2.3.1+cpu", "==", "torch==2.3.1+cpu"),
-        ('tinyd ; python_version >= "3.10"', "1.1.0", ">=", 'tinyd>=1.1.0; python_version >= "3.10"'),
+        (
+            'tinyd ; python_version >= "3.10"',
+            "1.1.0",
+            ">=",
+            'tinyd>=1.1.0; python_version >= "3.10"',
+        ),
     ],
 )
 def test_bounds(typed, version, bounds, written):
@@ -48,7 +53,9 @@ def test_the_setting_is_checked(tmp_path):
 @pytest.mark.slow
 def test_bare_adds_get_the_locked_version_as_bound(envlock_env, make_project):
     project = make_project("record")
-    proc = envlock("add", "tinyd", "tinya>=1.0,<2", "--no-sync", "--project", str(project), "--json")
+    proc = envlock(
+        "add", "tinyd", "tinya>=1.0,<2", "--no-sync", "--project", str(project), "--json"
+    )
     assert proc.returncode == 0, proc.stderr
     assert deps(project) == ["tinyd>=1.1.0", "tinya>=1.0,<2"]  # typed: kept as typed
     report = json.loads(proc.stdout)
@@ -60,8 +67,9 @@ def test_bare_adds_get_the_locked_version_as_bound(envlock_env, make_project):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("bounds", "written"), [("~=", "tinyd~=1.1.0"), ("==", "tinyd==1.1.0"),
-                                                 ("none", "tinyd")])
+@pytest.mark.parametrize(
+    ("bounds", "written"), [("~=", "tinyd~=1.1.0"), ("==", "tinyd==1.1.0"), ("none", "tinyd")]
+)
 def test_the_project_chooses_the_bound(envlock_env, make_project, bounds, written):
     project = make_project("record-" + {"~=": "tilde", "==": "exact", "none": "none"}[bounds])
     manifest = project / "pyproject.toml"

@@ -92,7 +92,9 @@ def assert_consistent(root: Path, manifests: tuple[bytes, ...]) -> None:
     lock = Lock.load(root / "pylock.toml")  # packaging.pylock validation, every file hashed
     direct = {
         parse_requirement(r).name
-        for reqs in Manifest.from_bytes(root / "pyproject.toml", manifest).pyproject.requirements().values()
+        for reqs in Manifest.from_bytes(root / "pyproject.toml", manifest)
+        .pyproject.requirements()
+        .values()
         for r in reqs
     }
     locked = lock.versions()

@@ -33,6 +33,7 @@ from jupyter_envlock.core.project import MAX_NAME_IN_PATHS, find_project
 
 pytestmark = pytest.mark.slow
 
+
 def mounts_or_skip(script: str) -> list[str]:
     prefix = private_mounts(script)
     if prefix is None:
@@ -94,9 +95,7 @@ def test_read_only_project_with_a_current_lock_starts_its_kernel(
     assert operations.status(project).state == "in-sync"
 
 
-def test_read_only_project_with_a_stale_lock_says_so(
-    sandbox: Sandbox, server_process: Any
-) -> None:
+def test_read_only_project_with_a_stale_lock_says_so(sandbox: Sandbox, server_process: Any) -> None:
     """pyproject.toml changed since the lock and the folder is read-only: the start is refused
     with a message saying both, and nothing changed."""
     project = locked(sandbox, "stale-ro")

@@ -33,8 +33,12 @@ async def test_tree_names_every_locked_package_and_who_requires_it(api, root, ma
     assert code == 200, body
     by_name = {p["name"]: p for p in body["packages"]}
     assert by_name["tinya"] == {
-        "name": "tinya", "version": "2.0.0", "direct": False, "groups": [],
-        "required_by": ["tinyb"], "kernel": False,
+        "name": "tinya",
+        "version": "2.0.0",
+        "direct": False,
+        "groups": [],
+        "required_by": ["tinyb"],
+        "kernel": False,
     }
     assert by_name["tinyb"]["direct"] and by_name["tinyb"]["groups"] == [None]
     assert body["required_by_known"] is True
@@ -63,8 +67,14 @@ async def test_outdated_then_upgrade_one_package(api, root, make_project, local_
         "checked": True,
         "message": None,
         "outdated": [
-            {"name": "tinyrest-a", "group": None, "requirement": "tinyrest-a",
-             "locked": "1.0.0", "allowed": "1.2.0", "latest": "1.2.0"}
+            {
+                "name": "tinyrest-a",
+                "group": None,
+                "requirement": "tinyrest-a",
+                "locked": "1.0.0",
+                "allowed": "1.2.0",
+                "latest": "1.2.0",
+            }
         ],
     }
     code, report = await api.post("upgrade", {"path": "old", "names": ["tinyrest-a"]})

@@ -249,7 +249,10 @@ def test_hostile_locks_are_valid_pep751(sandbox: Sandbox, builder: str) -> None:
 def test_kernel_named_writes_the_name_verbatim(sandbox: Sandbox) -> None:
     for name in ("..", ".", "python3"):
         root = hostile.kernel_named(sandbox.root_dir / f"k{len(name)}", sandbox, name)
-        assert tomllib.loads((root / "pyproject.toml").read_text())["tool"]["envlock"]["kernel-name"] == name
+        assert (
+            tomllib.loads((root / "pyproject.toml").read_text())["tool"]["envlock"]["kernel-name"]
+            == name
+        )
 
 
 def test_bom_and_large_manifests(sandbox: Sandbox) -> None:
@@ -258,4 +261,6 @@ def test_bom_and_large_manifests(sandbox: Sandbox) -> None:
     big = hostile.large_manifest(sandbox.root_dir / "big", sandbox, megabytes=0.5)
     size = (big / "pyproject.toml").stat().st_size
     assert 450_000 < size < 600_000
-    assert tomllib.loads((big / "pyproject.toml").read_text())["project"]["name"] == "large-manifest"
+    assert (
+        tomllib.loads((big / "pyproject.toml").read_text())["project"]["name"] == "large-manifest"
+    )

@@ -38,8 +38,17 @@ def test_required_by_follows_markers_and_extras(tmp_path):
             "ipykernel": ("6.0", ["core"]),
         },
     )
-    locked = {n: v for n, v in [("app", "1.0"), ("lib", "2.0"), ("core", "3.0"),
-                                ("speedup", "1.0"), ("docs", "1.0"), ("ipykernel", "6.0")]}
+    locked = {
+        n: v
+        for n, v in [
+            ("app", "1.0"),
+            ("lib", "2.0"),
+            ("core", "3.0"),
+            ("speedup", "1.0"),
+            ("docs", "1.0"),
+            ("ipykernel", "6.0"),
+        ]
+    }
     direct = [Dependency("app", "app", None, "1.0"), Dependency("docs", "docs", "dev", "1.0")]
 
     tree = build_tree(locked, direct, env, "3.11.7")
@@ -47,8 +56,12 @@ def test_required_by_follows_markers_and_extras(tmp_path):
     by_name = {p.name: p.to_dict() for p in tree.packages}
     assert tree.required_by_known
     assert by_name["app"] == {
-        "name": "app", "version": "1.0", "direct": True, "groups": [None],
-        "required_by": [], "kernel": False,
+        "name": "app",
+        "version": "1.0",
+        "direct": True,
+        "groups": [None],
+        "required_by": [],
+        "kernel": False,
     }
     assert by_name["lib"]["required_by"] == ["app"]
     assert by_name["speedup"]["required_by"] == ["lib"]  # app asked for lib[fast]
@@ -67,7 +80,9 @@ def test_required_by_follows_markers_and_extras(tmp_path):
     ]
     assert "docs 1.0 [dev]" in text and "ipykernel 6.0 (kernel)" in text
     markup = render.tree(tree.to_dict()).html
-    assert markup is not None and "<td style='text-align:left'>ipykernel, lib, speedup</td>" in markup
+    assert (
+        markup is not None and "<td style='text-align:left'>ipykernel, lib, speedup</td>" in markup
+    )
 
 
 def test_without_an_env_the_lock_is_listed_and_the_gap_said(tmp_path):
@@ -88,8 +103,12 @@ def test_tree_of_a_real_env_from_the_cli(envlock_env, make_project):
     document = json.loads(proc.stdout)
     by_name = {p["name"]: p for p in document["packages"]}
     assert by_name["tinyb"] == {
-        "name": "tinyb", "version": "1.0.0", "direct": True, "groups": [None],
-        "required_by": [], "kernel": False,
+        "name": "tinyb",
+        "version": "1.0.0",
+        "direct": True,
+        "groups": [None],
+        "required_by": [],
+        "kernel": False,
     }
     assert by_name["tinya"]["required_by"] == ["tinyb"] and not by_name["tinya"]["direct"]
     assert by_name["tinyd"]["groups"] == ["dev"]

@@ -226,9 +226,9 @@ async def test_untrusted_uv_and_poetry_projects_run_no_tool_and_no_code(
     settings, make a .venv in it and import its backend), with what building would do."""
     project = hostile.in_tree_backend(sandbox.root_dir / f"{tool}-repo", sandbox)
     if tool == "uv":
-        (project / "uv.lock").write_text("version = 1\nrequires-python = \">=3.10\"\n")
+        (project / "uv.lock").write_text('version = 1\nrequires-python = ">=3.10"\n')
     else:
-        (project / "poetry.lock").write_text("[metadata]\nlock-version = \"2.1\"\n")
+        (project / "poetry.lock").write_text('[metadata]\nlock-version = "2.1"\n')
     refresh(server)
     code, listing = await call(jp_fetch, "GET", ("project",), params={"path": f"{tool}-repo"})
     assert code == 200, listing
@@ -351,7 +351,9 @@ async def test_panel_actions_on_an_untrusted_project_are_403(
 
 
 @pytest.mark.parametrize("manager", ["server-kernel-manager", "headless-kernel-manager"])
-async def test_the_gate_fails_closed_when_no_server_is_found(sandbox: Sandbox, manager: str) -> None:
+async def test_the_gate_fails_closed_when_no_server_is_found(
+    sandbox: Sandbox, manager: str
+) -> None:
     """The provisioner finds its server through its kernel manager's parents. A kernel manager
     of jupyter_server's whose server cannot be found (a change upstream) still gets the check,
     with the user's store; a headless client's (nbclient, papermill) is the user's command."""
@@ -362,7 +364,9 @@ async def test_the_gate_fails_closed_when_no_server_is_found(sandbox: Sandbox, m
     from jupyter_envlock.provisioner import EnvlockProvisioner, KernelStartError
 
     project = hostile.write_manifest(sandbox.root_dir / "lost", "lost")
-    kernel_manager = ServerKernelManager() if manager == "server-kernel-manager" else AsyncKernelManager()
+    kernel_manager = (
+        ServerKernelManager() if manager == "server-kernel-manager" else AsyncKernelManager()
+    )
     spec = KernelSpec(name="envlock-lost", argv=["python"], display_name="lost", language="python")
     provisioner = EnvlockProvisioner(kernel_id="k1", kernel_spec=spec, parent=kernel_manager,
                                      project_path=str(project))  # fmt: skip
@@ -780,7 +784,9 @@ def test_a_package_the_user_adds_may_build_here_and_the_note_says_what_a_lock_ne
     assert name in installed_distributions(env)
     shutil.rmtree(env)  # as on a colleague's machine: only the lock and the manifest
     sandbox.clear_canaries()
-    assert_clean_failure(envlock("sync", "--project", str(project)), f'allow-source-builds = ["{name}"]')
+    assert_clean_failure(
+        envlock("sync", "--project", str(project)), f'allow-source-builds = ["{name}"]'
+    )
     sandbox.assert_safe()
 
 

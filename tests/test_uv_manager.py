@@ -90,7 +90,9 @@ def test_noop_sync_of_a_uv_project_starts_no_process(make_uv_project, envlock_en
     assert operations.manager(project).build_plan().packages == 1
 
 
-def test_add_and_remove_edit_the_manifest_and_lock_with_uv(make_uv_project, envlock_env, local_index):
+def test_add_and_remove_edit_the_manifest_and_lock_with_uv(
+    make_uv_project, envlock_env, local_index
+):
     pub = "tinypub-uvkeep"
     local_index.add_wheel(pub, "1.0.0")
     project = make_uv_project("editing", deps=["tinya<2", pub])
@@ -106,7 +108,9 @@ def test_add_and_remove_edit_the_manifest_and_lock_with_uv(make_uv_project, envl
 
     report = operations.add(project, ["tinyd>=1"])
     after = manifest.read_bytes()
-    assert after.count(b"\r\n") == before.count(b"\r\n") + 1 and b"\n" not in after.replace(b"\r\n", b"")
+    assert after.count(b"\r\n") == before.count(b"\r\n") + 1 and b"\n" not in after.replace(
+        b"\r\n", b""
+    )
     assert b"# the core\r\n\r\n    # a second block" in after  # comments, blank line kept
     assert [(e.kind, e.new) for e in report.edits] == [("added", "tinyd>=1")]
     assert [(c.name, c.kind) for c in report.changes] == [("tinyd", "added")]
@@ -153,7 +157,9 @@ def test_hand_edit_is_relocked_at_sync_or_refused(make_uv_project, envlock_env, 
     project = make_uv_project("handmade", deps=["tinya"])
     operations.sync(project)
     manifest = project / "pyproject.toml"
-    manifest.write_text(manifest.read_text().replace('"tinya>=2.0.0",', '"tinya>=2.0.0",\n    "tinyd",'))
+    manifest.write_text(
+        manifest.read_text().replace('"tinya>=2.0.0",', '"tinya>=2.0.0",\n    "tinyd",')
+    )
     assert operations.status(project).lock == "stale"  # seen without running uv
 
     with pytest.raises(StaleLockError, match="uv lock"):
@@ -219,7 +225,9 @@ def test_path_sources_are_honoured(uv_projects, make_uv_project, envlock_env, tm
     uv_accepts(envlock_env, project)
 
 
-def test_uv_project_environment_and_activated_envs(make_uv_project, envlock_env, monkeypatch, tmp_path):
+def test_uv_project_environment_and_activated_envs(
+    make_uv_project, envlock_env, monkeypatch, tmp_path
+):
     project = make_uv_project("placed", deps=["tinyd"])
     victim = tmp_path / "activated"
     envlock_env.run_uv("venv", "--no-config", "--quiet", "--python", sys.executable, str(victim))
@@ -268,15 +276,17 @@ def test_extras_as_uv_has_them(make_uv_project, envlock_env):
     deps = {(d.name, d.group, d.extra): d.locked for d in operations.list_dependencies(project)}
     assert deps == {("tinya", None, None): "2.0.0", ("tinyb", None, "plot"): "1.0.0"}
     operations.add(project, ["tinyd"], extra="plot")
-    optional = tomllib.loads((project / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    optional = tomllib.loads((project / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
     assert optional == {"plot": ["tinyb>=1.0.0", "tinyd>=1.1.0"]}
     assert "tinyd" not in installed(project / ".venv")  # uv sync --frozen: no extras
     uv_accepts(envlock_env, project)
     envlock_env.run_uv("sync", "--locked", "--dry-run", "--extra", "plot", cwd=project)
     operations.remove(project, ["tinyd"])  # found in the one extra that lists it
-    assert tomllib.loads((project / "pyproject.toml").read_text())["project"]["optional-dependencies"] == {
-        "plot": ["tinyb>=1.0.0"]
-    }
+    assert tomllib.loads((project / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ] == {"plot": ["tinyb>=1.0.0"]}
     uv_accepts(envlock_env, project)
     outcome = execute(["list", "--project", str(project), "-q"])
     assert "[extra: plot]" in outcome.text
@@ -291,7 +301,11 @@ def test_an_add_runs_uv_once(make_uv_project, envlock_env, monkeypatch):
     operations.sync(project)
     ran: list[list[str]] = []
     real = runner.run_process
-    monkeypatch.setattr(runner, "run_process", lambda tool, argv, *a, **k: ran.append(list(argv)) or real(tool, argv, *a, **k))
+    monkeypatch.setattr(
+        runner,
+        "run_process",
+        lambda tool, argv, *a, **k: ran.append(list(argv)) or real(tool, argv, *a, **k),
+    )
     report = operations.add(project, ["tinyd>=1"])
     assert [argv[1] for argv in ran] == ["sync"]
     assert [(c.name, c.kind) for c in report.changes] == [("tinyd", "added")]
@@ -300,7 +314,6 @@ def test_an_add_runs_uv_once(make_uv_project, envlock_env, monkeypatch):
     assert [argv[1] for argv in ran] == ["lock", "sync"]
     assert operations.sync(project).sync.noop
     uv_accepts(envlock_env, project)
-
 
 
 def test_upgrade_outdated_and_tree_of_a_uv_project(make_uv_project, envlock_env, local_index):

@@ -145,7 +145,9 @@ def test_add_ipywidgets_on_this_servers_own_environment(
 ):
     project = make_project("widgets-none")
     env = source_env()
-    proc = run_envlock("add", "ipywidgets", "--no-sync", "--project", str(project), "--json", env=env)
+    proc = run_envlock(
+        "add", "ipywidgets", "--no-sync", "--project", str(project), "--json", env=env
+    )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     frontend = server_frontend_version()  # this machine's server env, as it is

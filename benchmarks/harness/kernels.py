@@ -133,7 +133,9 @@ class Kernels:
 
 
 @contextmanager
-def running_kernel(km_factory: KernelFactory) -> Iterator[tuple[Any, Any, asyncio.AbstractEventLoop]]:
+def running_kernel(
+    km_factory: KernelFactory,
+) -> Iterator[tuple[Any, Any, asyncio.AbstractEventLoop]]:
     """A started kernel, its client and the loop to run requests on."""
     loop = asyncio.new_event_loop()
     km = km_factory()
@@ -175,7 +177,9 @@ def dep_rounds(km_factory: KernelFactory, runs: int, lines: Sequence[str]) -> di
 
 def kernel_pid(km: Any) -> int:
     provisioner = getattr(km, "provisioner", None)
-    pid = getattr(provisioner, "pid", None) or getattr(getattr(provisioner, "process", None), "pid", None)
+    pid = getattr(provisioner, "pid", None) or getattr(
+        getattr(provisioner, "process", None), "pid", None
+    )
     if pid is None:
         raise RuntimeError("cannot tell the kernel's process id")
     return int(pid)

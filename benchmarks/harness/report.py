@@ -140,15 +140,15 @@ def code_description() -> str:
     parents = _git("rev-list", "--parents", "-n", "1", "HEAD").split()[1:]
     if len(parents) > 1:
         names = [_git("name-rev", "--name-only", p) or p[:7] for p in parents]
-        text += ", a merge of " + " and ".join(f"{n} ({p[:7]})" for n, p in zip(names, parents, strict=True))
+        text += ", a merge of " + " and ".join(
+            f"{n} ({p[:7]})" for n, p in zip(names, parents, strict=True)
+        )
     if _git("status", "--porcelain", "--untracked-files=no", "--", "jupyter_envlock"):
         text += " + uncommitted changes in jupyter_envlock/"
     return text
 
 
-def machine_description(
-    worlds: list[World], load_at_start: str, seconds: float
-) -> dict[str, str]:
+def machine_description(worlds: list[World], load_at_start: str, seconds: float) -> dict[str, str]:
     world = worlds[0]
     cpu = "unknown"
     try:
@@ -188,7 +188,8 @@ def machine_description(
         "strace (the programs each no-op runs)": shutil.which("strace") or "not installed",
         "jupyter_client / jupyter_server": f"{jupyter_client.__version__} / {jupyter_server.__version__}",
         "index": "; ".join(
-            "PyPI (the sections titled PyPI)" if w.pypi
+            "PyPI (the sections titled PyPI)"
+            if w.pypi
             else "tests/support/index.py IndexServer on 127.0.0.1 (PEP 658 metadata)"
             for w in worlds
         ),  # fmt: skip

@@ -64,7 +64,10 @@ class JupyterServer:
                 time.sleep(0.1)
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         if self.proc is not None:
             self.proc.terminate()

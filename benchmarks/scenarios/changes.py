@@ -61,14 +61,16 @@ def run(ctx: Context) -> list[Section]:
             v, pkg, "-q", form="launcher"
         )
     for verb in ("add", "remove"):
-        steps[f"_probe {verb}"] = lambda v=verb: cli[v].add(
-            probe_cli(modules[v], [v, pkg, "-q"], envlock.root, env)
-        ) or 0.0
+        steps[f"_probe {verb}"] = lambda v=verb: (
+            cli[v].add(probe_cli(modules[v], [v, pkg, "-q"], envlock.root, env)) or 0.0
+        )
 
     def warm_pair() -> float:
         result = probe_worker(envlock.root, [f"add {pkg}", f"remove {pkg}"], env)
         for item, verb in zip(result["lines"], ("add", "remove"), strict=True):  # type: ignore[call-overload]
-            warm[verb].add({"imports": 0.0, "work": item["seconds"], "processes": item["processes"]})
+            warm[verb].add(
+                {"imports": 0.0, "work": item["seconds"], "processes": item["processes"]}
+            )
         return 0.0
 
     steps["_warm worker path"] = warm_pair
@@ -95,8 +97,11 @@ def run(ctx: Context) -> list[Section]:
     profile_rows = profiles["profile"]
 
     for key, s in samples.items():
-        s.label = key if key.startswith("python -c") else f"`{key.replace(' (kernel)', '')}`" + (
-            " in a kernel" if key.endswith("(kernel)") else ""
+        s.label = (
+            key
+            if key.startswith("python -c")
+            else f"`{key.replace(' (kernel)', '')}`"
+            + (" in a kernel" if key.endswith("(kernel)") else "")
         )
     bare = samples["python -c pass"].median
     sections, breakdown = [], []

@@ -98,7 +98,9 @@ def run(ctx: Context) -> list[Section]:
             f"project): {fmt(trust_cost.median)}; it is inside every project kernel start above."
         )
     else:
-        notes.append("No trust check in the code measured (the trust store, issue 9, has not landed).")
+        notes.append(
+            "No trust check in the code measured (the trust store, issue 9, has not landed)."
+        )
     if missing:
         notes.append("Not measured here: " + "; ".join(missing) + ".")
     return [Section("Kernel start to kernel_info reply (env in sync)", rows, notes)]

@@ -73,15 +73,13 @@ def run(
     # pays); it records its answer once the project's files are older than the racy window, as
     # a user's are when they ask again, and every later run replays that record.
     imports = {
-        words: import_times([console, words], envlock.root, env).own(baseline)
-        for words in commands
+        words: import_times([console, words], envlock.root, env).own(baseline) for words in commands
     }
     time.sleep(RACY_NS / 1e9 + 0.1)
     for words in commands:
         envlock.run(words, form="console")
     replayed = {
-        words: import_times([console, words], envlock.root, env).own(baseline)
-        for words in commands
+        words: import_times([console, words], envlock.root, env).own(baseline) for words in commands
     }
     launcher_imports = import_times([jupyter, "benchnoop"], envlock.root, stub_env).own(baseline)
     modules = {words: ctx.probes.write(times) for words, times in imports.items()}
@@ -103,9 +101,9 @@ def run(
         for form in forms:
             label = f"{FORM_LABELS[form]} {words}"
             steps[label] = lambda w=words, f=form: envlock.run(w, form=f)
-        steps[f"_probe {words}"] = lambda w=words: probes[w].add(
-            probe_cli(modules[w], [w], envlock.root, env)
-        ) or 0.0
+        steps[f"_probe {words}"] = lambda w=words: (
+            probes[w].add(probe_cli(modules[w], [w], envlock.root, env)) or 0.0
+        )
     samples = interleaved(steps, ctx.runs, "no-op paths")
     for key, s in samples.items():
         s.label = f"`{key}`" if not key.startswith(("python -c", "jupyter launcher")) else key
@@ -153,30 +151,42 @@ def run(
         ])  # fmt: skip
         sections.append(Section(f"No-op: `{words}`", rows))
 
-    notes = [
-        f"`{w}` imports: {t.summary()}." for w, t in imports.items()
-    ] + [
-        f"The `jupyter` launcher before it execs: {fmt(launcher.median)} "
-        f"(min–max {launcher.spread}) of its own; its imports: {launcher_imports.summary()}. "
-        "It is jupyter_core's `jupyter` command (it finds `jupyter-envlock` on PATH and execs "
-        "it): nothing of envlock's runs before the exec; `jupyter-envlock` itself skips it.",
-        "Interpreter start is `python -c pass`. The rows above replay each command's recorded "
-        "answer (core/answers.py: the same command line in the same folder and environment, "
-        "every file it read unchanged); the breakdown's imports and work are the full command "
-        "that records it (the first run, and the first after any change), from probe.py (the "
-        "command's own modules imported first, timed, then `cli.main`). Import summaries come "
-        "from `-X importtime` (which inflates them a little).",
-    ] + [f"`{w}` replayed, its imports: {t.summary()}." for w, t in replayed.items()]
+    notes = (
+        [f"`{w}` imports: {t.summary()}." for w, t in imports.items()]
+        + [
+            f"The `jupyter` launcher before it execs: {fmt(launcher.median)} "
+            f"(min–max {launcher.spread}) of its own; its imports: {launcher_imports.summary()}. "
+            "It is jupyter_core's `jupyter` command (it finds `jupyter-envlock` on PATH and execs "
+            "it): nothing of envlock's runs before the exec; `jupyter-envlock` itself skips it.",
+            "Interpreter start is `python -c pass`. The rows above replay each command's recorded "
+            "answer (core/answers.py: the same command line in the same folder and environment, "
+            "every file it read unchanged); the breakdown's imports and work are the full command "
+            "that records it (the first run, and the first after any change), from probe.py (the "
+            "command's own modules imported first, timed, then `cli.main`). Import summaries come "
+            "from `-X importtime` (which inflates them a little).",
+        ]
+        + [f"`{w}` replayed, its imports: {t.summary()}." for w, t in replayed.items()]
+    )
     sections.append(
         Section(
             "No-op paths: where the time goes",
             [Row(samples["python -c pass"]), Row(floor), Row(launcher)],
             notes,
-            [table(["command", "wall (replayed)", "interpreter start", "full command: imports",
-                    "full command: work",
-                    "processes in the work", "programs run (strace)"],
-                   breakdown_rows, "lrrrrll")],  # fmt: skip
+            [
+                table(
+                    [
+                        "command",
+                        "wall (replayed)",
+                        "interpreter start",
+                        "full command: imports",
+                        "full command: work",
+                        "processes in the work",
+                        "programs run (strace)",
+                    ],
+                    breakdown_rows,
+                    "lrrrrll",
+                )
+            ],  # fmt: skip
         )
     )
     return sections
-

@@ -111,7 +111,9 @@ def rebuild(ctx: Context, kind: str) -> Section:
         f"`jupyter-envlock sync` into a new env, probed in the same rounds: imports "
         f"{fmt(median(probe.imports))}, {probe.summary()}.",
     ]
-    title = "Rebuild a new env from the lock, " + ("warm cache" if kind == "warm" else "empty cache")
+    title = "Rebuild a new env from the lock, " + (
+        "warm cache" if kind == "warm" else "empty cache"
+    )
     return Section(title, rows, notes)
 
 
@@ -163,8 +165,14 @@ def fresh_clone(ctx: Context) -> Section:
     )
     rows = [
         Row(both, both, "reference"),
-        Row(mine, both, f"≤ {CLONE_TARGET}× uv sync + ipykernel", within(mine, both, CLONE_TARGET),
-            why, closes),
+        Row(
+            mine,
+            both,
+            f"≤ {CLONE_TARGET}× uv sync + ipykernel",
+            within(mine, both, CLONE_TARGET),
+            why,
+            closes,
+        ),
         Row(samples["uv sync --frozen"], both),
         Row(samples["plain ipykernel start from uv's new env"], both),
         Row(in_sync, both),

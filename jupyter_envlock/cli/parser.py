@@ -13,9 +13,7 @@ from typing import Any, NoReturn
 
 COMMON = ("--project", "--json", "--quiet")
 # The commands a notebook may run on its own kernel's project (%dep).
-MAGIC_COMMANDS = (
-    "add", "remove", "list", "status", "sync", "lock", "tree", "outdated", "upgrade"
-)
+MAGIC_COMMANDS = ("add", "remove", "list", "status", "sync", "lock", "tree", "outdated", "upgrade")
 
 
 class ParserExit(Exception):
@@ -116,14 +114,24 @@ def build_parser(magic: bool = False) -> Parser:
                 "the packages the lock does not list (envlock lists them and stops otherwise)",
             )
 
-    p = command("add", "Add requirements to pyproject.toml, re-lock, sync the environment", "commands:add")
+    p = command(
+        "add", "Add requirements to pyproject.toml, re-lock, sync the environment", "commands:add"
+    )
     p.add_argument("specs", nargs="+", metavar="SPEC", help='PEP 508 requirement, e.g. "pandas>=2"')
-    p.add_argument("--group", "-g", help="a PEP 735 dependency group instead of [project].dependencies")
-    p.add_argument("--optional", metavar="EXTRA", help="an extra of [project.optional-dependencies] (uv, Poetry)")
+    p.add_argument(
+        "--group", "-g", help="a PEP 735 dependency group instead of [project].dependencies"
+    )
+    p.add_argument(
+        "--optional",
+        metavar="EXTRA",
+        help="an extra of [project.optional-dependencies] (uv, Poetry)",
+    )
     p.add_argument("--no-sync", action="store_true", help="only edit and lock")
     removals(p)
 
-    p = command("remove", "Remove direct dependencies, re-lock, sync the environment", "commands:remove")
+    p = command(
+        "remove", "Remove direct dependencies, re-lock, sync the environment", "commands:remove"
+    )
     p.add_argument("names", nargs="+", metavar="NAME")
     p.add_argument("--group", "-g", help="the dependency group to remove from")
     p.add_argument("--optional", metavar="EXTRA", help="the extra to remove from (uv, Poetry)")
@@ -132,11 +140,14 @@ def build_parser(magic: bool = False) -> Parser:
 
     p = command(
         "lock",
-        "Re-lock, keeping versions unless asked, then sync" if magic
+        "Re-lock, keeping versions unless asked, then sync"
+        if magic
         else "Write the lock from pyproject.toml (keeps versions unless asked)",
         "commands:lock_and_sync" if magic else "commands:lock",
     )
-    p.add_argument("--upgrade", "-U", action="store_true", help="move every package to its newest version")
+    p.add_argument(
+        "--upgrade", "-U", action="store_true", help="move every package to its newest version"
+    )
     p.add_argument(
         "--upgrade-package",
         "-P",
@@ -227,11 +238,15 @@ def _add_kernels(sub: argparse._SubParsersAction) -> None:
 
     def location(p: argparse.ArgumentParser) -> None:
         where = p.add_mutually_exclusive_group()
-        where.add_argument("--user", action="store_true", help="the user's Jupyter data dir (default)")
+        where.add_argument(
+            "--user", action="store_true", help="the user's Jupyter data dir (default)"
+        )
         where.add_argument("--sys-prefix", action="store_true", help="this Python's prefix")
         where.add_argument("--prefix", metavar="DIR", help="DIR/share/jupyter/kernels")
 
-    p = action("install", "Write a kernel spec for a project, or for every project", "kernels:install")
+    p = action(
+        "install", "Write a kernel spec for a project, or for every project", "kernels:install"
+    )
     location(p)
     scope = p.add_mutually_exclusive_group()
     scope.add_argument("--project", metavar="DIR", help="the project holding DIR")
@@ -240,12 +255,16 @@ def _add_kernels(sub: argparse._SubParsersAction) -> None:
 
     action("list", "List installed project kernel specs", "kernels:list_")
 
-    p = action("prune", "Remove installed project kernel specs whose project is gone", "kernels:prune")
+    p = action(
+        "prune", "Remove installed project kernel specs whose project is gone", "kernels:prune"
+    )
     location(p)
     p.add_argument("--dry-run", action="store_true", help="only say what would be removed")
 
     p = action(
-        "launch", "Sync a project's env and run its kernel (the argv of installed specs)", "kernels:launch"
+        "launch",
+        "Sync a project's env and run its kernel (the argv of installed specs)",
+        "kernels:launch",
     )
     p.add_argument("--project", metavar="DIR", required=True)
     p.add_argument("-f", dest="connection_file", metavar="CONNECTION_FILE", required=True)

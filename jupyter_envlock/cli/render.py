@@ -70,8 +70,7 @@ def table_html(headers: Sequence[str] | None, rows: Sequence[Sequence[object]]) 
             "".join(f"<th style='text-align:left'>{html.escape(h)}</th>" for h in headers)
         )
     body = "".join(
-        "<tr>{}</tr>".format("".join(cell.format(html.escape(str(c))) for c in row))
-        for row in rows
+        "<tr>{}</tr>".format("".join(cell.format(html.escape(str(c))) for c in row)) for row in rows
     )
     return f"<table class='envlock-table'>{head}<tbody>{body}</tbody></table>"
 
@@ -80,7 +79,9 @@ def table_text(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list
     """The same table as plain text lines, columns padded."""
     cells = [[str(c) for c in row] for row in (headers, *rows)]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    return ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    return [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
 
 
 def _paragraph(lines: Sequence[str]) -> str:
@@ -100,7 +101,12 @@ def changes(report: ChangeReportDict) -> Rendered:
     moved = []
     rows = []
     for change in report["changes"]:
-        symbol, name, old, new = SYMBOLS[change["kind"]], change["name"], change["old"], change["new"]
+        symbol, name, old, new = (
+            SYMBOLS[change["kind"]],
+            change["name"],
+            change["old"],
+            change["new"],
+        )
         if change["kind"] == "added":
             moved.append(f"  {symbol} {name} {new}")
         elif change["kind"] == "removed":
@@ -156,8 +162,7 @@ def status(status: StatusDict) -> Rendered:
     rows += [("missing", f"{i['name']} {i['locked']}") for i in drift["missing"]]
     rows += [("extra", f"{i['name']} {i['installed']} (not in the lock)") for i in drift["extra"]]
     rows += [
-        ("changed", f"{i['name']} {i['installed']} (lock: {i['locked']})")
-        for i in drift["changed"]
+        ("changed", f"{i['name']} {i['installed']} (lock: {i['locked']})") for i in drift["changed"]
     ]
     lines = [f"{key + ':':<9} {value}" for key, value in rows]
     first = list(status.get("notes") or [])  # what must happen before anything works
@@ -204,7 +209,8 @@ def dependencies(deps: Sequence[DependencyDict], project: ProjectDict | None = N
     ]  # fmt: skip
     return Rendered(
         "\n".join([*header, *(line.rstrip() for line in lines)]),
-        (_paragraph(header) if header else "") + table_html(("requirement", "group", "locked"), rows),
+        (_paragraph(header) if header else "")
+        + table_html(("requirement", "group", "locked"), rows),
     )
 
 
@@ -261,8 +267,7 @@ def tree(document: TreeDict) -> Rendered:
             walk(root, "", (root,))
     if not document["required_by_known"]:
         lines.append(
-            "(What requires what is read from the environment, which is not built yet: "
-            "run `sync`.)"
+            "(What requires what is read from the environment, which is not built yet: run `sync`.)"
         )
     rows = [(p["name"], p["version"], _why(p)) for p in packages]
     return Rendered("\n".join(lines), table_html(("package", "version", "required by"), rows))
@@ -323,7 +328,7 @@ def is_inside(cwd: str, project_root: str) -> bool:
 
 
 def project_header(name: str, project_root: str, cwd: str | None) -> Rendered:
-    """"Project: REL (name)", and a warning when the notebook lies outside that project (its
+    """ "Project: REL (name)", and a warning when the notebook lies outside that project (its
     kernel then edits a pyproject.toml that is not beside or above the notebook)."""
     rel = relative_project(project_root, cwd)
     lines = [f"Project: {rel} ({name})"]

@@ -136,9 +136,7 @@ def record(argv: "Sequence[str]", inputs: "Iterable[os.PathLike[str] | str]", st
     if any(sig is not None and max(sig[0], sig[1]) > recent for _, sig in signatures):
         return False
     asked = key(argv)
-    data = marshal.dumps(
-        {"key": asked, "inputs": signatures, "stdout": stdout, "stderr": stderr}
-    )
+    data = marshal.dumps({"key": asked, "inputs": signatures, "stdout": stdout, "stderr": stderr})
     from pathlib import Path
 
     from .atomic import write_bytes_atomic

@@ -610,9 +610,7 @@ def install_progress(progress: Progress, result: EnvReport) -> Callable[[str], N
             if sign == "+":
                 done[0] += 1
                 total[0] = max(total[0], done[0])
-                progress(
-                    ProgressEvent("install", f"Installed {name} {version}", done[0], total[0])
-                )
+                progress(ProgressEvent("install", f"Installed {name} {version}", done[0], total[0]))
             return
         count = _COUNT_LINE.match(line)
         if count:

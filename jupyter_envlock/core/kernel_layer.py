@@ -78,9 +78,7 @@ def prepare(env_dir: Path, progress: Progress = no_progress) -> Path | None:
     with file_lock(layer.parent / f"{key}.lock"):
         site = _site_packages(layer)
         if site is None or not (layer / COMPLETE).is_file():
-            progress(
-                ProgressEvent("install", "Preparing ipykernel for this env (a kernel layer)")
-            )
+            progress(ProgressEvent("install", "Preparing ipykernel for this env (a kernel layer)"))
             _build(env_dir, installed, layer)
             site = _site_packages(layer)
     assert site is not None

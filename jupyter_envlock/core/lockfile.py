@@ -211,7 +211,11 @@ class Lock:
     @property
     def default_groups(self) -> frozenset[str]:
         groups = self.data.get("default-groups")
-        return frozenset(g for g in groups if isinstance(g, str)) if isinstance(groups, list) else frozenset()
+        return (
+            frozenset(g for g in groups if isinstance(g, str))
+            if isinstance(groups, list)
+            else frozenset()
+        )
 
     def versions(self, environment: dict[str, str] | None = None) -> dict[str, str]:
         """name -> version for the packages that apply to `environment` (all when None).
@@ -246,7 +250,9 @@ class Lock:
         environment = marker_environment(python_version)
         locked = self.versions(environment)
         for req in requirements:
-            if req.marker is not None and not _applies(str(req.marker), {**environment, "extra": ""}):
+            if req.marker is not None and not _applies(
+                str(req.marker), {**environment, "extra": ""}
+            ):
                 continue
             version = locked.get(canonicalize_name(req.name))
             if version is None:
@@ -394,7 +400,7 @@ def finish_lock(
     return lock
 
 
-_PACKAGE_HEAD = re.compile(r'^\[\[packages\]\]\r?\nname = .*\n(?:version = .*\n)?', re.MULTILINE)
+_PACKAGE_HEAD = re.compile(r"^\[\[packages\]\]\r?\nname = .*\n(?:version = .*\n)?", re.MULTILINE)
 
 
 def _with_indexes(lock: Lock, indexes: Sequence[str]) -> Lock:

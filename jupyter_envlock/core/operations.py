@@ -264,7 +264,9 @@ def outdated(path: ProjectRef, progress: Progress = no_progress) -> Outdated:
     direct = owner.dependencies()
     deps = [d for d in direct if d.locked is not None and not parse_requirement(d.requirement).url]
     if direct and not any(d.locked for d in direct):
-        return Outdated(False, "Cannot check for newer versions: nothing is locked yet (run `lock`).")
+        return Outdated(
+            False, "Cannot check for newer versions: nothing is locked yet (run `lock`)."
+        )
     if not deps:
         return Outdated(True, None)
     progress(ProgressEvent("check", "Asking the package indexes for newer versions"))
@@ -332,7 +334,7 @@ def _explain_build(owner: Manager, error: BuildFailed) -> BuildFailed:
     )
     if newest:
         message += (
-            f'. The newest version with a wheel for Python {python} is {newest}: '
+            f". The newest version with a wheel for Python {python} is {newest}: "
             f'add "{name}=={newest}" (or "{name}>={newest}").'
         )
     return BuildFailed(message, error.details, name, version, error.reason)
@@ -492,6 +494,6 @@ def require_trust(path: ProjectRef, policy: TrustPolicy) -> None:
         f"Project {project.name} ({project.root}) is not trusted, so envlock has not built its "
         "environment or run anything from it. "
         f"{owner.build_plan().describe()} If you trust this repository, run "
-        f"`{trust_command(project)}` or click \"Trust and build\" in the Environment panel, then "
+        f'`{trust_command(project)}` or click "Trust and build" in the Environment panel, then '
         "start the kernel again."
     )

@@ -305,7 +305,9 @@ def discover(
     `on_refused` told why), by the same rule `find_project(within=root)` refuses it: the
     kernel specs, the project list and the REST calls never disagree about a folder.
     `listings` kept from an earlier walk of the same root make this one a stat per folder."""
-    found, others = walk(Path(root).expanduser().resolve(), max_depth, ignored, on_refused, listings)
+    found, others = walk(
+        Path(root).expanduser().resolve(), max_depth, ignored, on_refused, listings
+    )
     return [Project(Path(f)) for f in found], [Path(f) for f in others]
 
 

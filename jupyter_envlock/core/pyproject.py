@@ -45,7 +45,13 @@ MAX_SHOWN = 80
 MAX_MANIFEST_BYTES = 1024 * 1024
 MAX_KERNEL_NAME = 100
 _SETTING_KEYS = (
-    "kernel-name", "env", "python", "on-stale-lock", "manager", "add-bounds", "exclude-newer"
+    "kernel-name",
+    "env",
+    "python",
+    "on-stale-lock",
+    "manager",
+    "add-bounds",
+    "exclude-newer",
 )
 # uv's --exclude-newer: a date (the whole day counts) or an RFC 3339 time.
 _EXCLUDE_NEWER = re.compile(

@@ -271,8 +271,11 @@ def _build_reason(details: str) -> str:
         said = [line for line in block if line]
         if said:
             return said[-1]
-    causes = [re.split(r"cause:|─▶", line, maxsplit=1)[-1].strip() for line in lines
-              if "cause:" in line or "─▶" in line]
+    causes = [
+        re.split(r"cause:|─▶", line, maxsplit=1)[-1].strip()
+        for line in lines
+        if "cause:" in line or "─▶" in line
+    ]
     return causes[-1] if causes else "see the details"
 
 

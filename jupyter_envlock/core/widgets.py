@@ -94,7 +94,9 @@ def _warning(installed: str, supported: str | None, message: str) -> WarningDict
     }
 
 
-def widgets_constraints(requirements: Sequence[Requirement], frontend_version: str | None) -> list[str]:
+def widgets_constraints(
+    requirements: Sequence[Requirement], frontend_version: str | None
+) -> list[str]:
     """For a bare `ipywidgets` being added: the constraint that keeps the resolution to what
     the server renders (a version the user asked for is theirs: `status` warns instead)."""
     from packaging.utils import canonicalize_name

@@ -60,7 +60,9 @@ def run_envlock(
     )
     run = EnvlockRun(proc.args, proc.returncode, proc.stdout, proc.stderr)
     if check and run.returncode != 0:
-        raise AssertionError(f"jupyter envlock {' '.join(args)} exited {run.returncode}:\n{run.stderr}")
+        raise AssertionError(
+            f"jupyter envlock {' '.join(args)} exited {run.returncode}:\n{run.stderr}"
+        )
     return run
 
 
@@ -75,5 +77,7 @@ def source_env(*folders: Path) -> dict[str, str]:
 def install_kernel_specs(project: Path, prefix: Path) -> Path:
     """`kernels install` of ``project`` into ``prefix``, as a CI job does before nbclient or
     papermill runs a notebook; the folder to put on JUPYTER_PATH."""
-    run_envlock("kernels", "install", "--project", str(project), "--prefix", str(prefix), check=True)
+    run_envlock(
+        "kernels", "install", "--project", str(project), "--prefix", str(prefix), check=True
+    )
     return prefix / "share" / "jupyter"

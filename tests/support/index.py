@@ -167,9 +167,7 @@ def _write_root_page(simple: Path) -> None:
     _write_atomic(simple / "index.json", json.dumps(page).encode())
 
 
-def publish_wheels(
-    root: Path, files: Iterable[Path], upload_time: str | None = None
-) -> set[str]:
+def publish_wheels(root: Path, files: Iterable[Path], upload_time: str | None = None) -> set[str]:
     """Add distribution files to the index at ``root`` and rewrite the pages that list them.
 
     Works while the index is being served, which is how tests "publish" a new version. A file

@@ -39,7 +39,9 @@ def write_notebook(folder: Path, kernel: str) -> None:
 
 
 @pytest.fixture
-def lab_setup(lab_root: Path, envlock_env: Any, make_uv_project: Any, make_requirements_folder: Any) -> None:
+def lab_setup(
+    lab_root: Path, envlock_env: Any, make_uv_project: Any, make_requirements_folder: Any
+) -> None:
     project = make_uv_project(UV_PROJECT, folder=lab_root / UV_PROJECT, deps=["tinya<2"])
     write_notebook(project, f"envlock-{UV_PROJECT}")
     make_requirements_folder(["tinyd  # the one we need"], folder=lab_root / "reqs")

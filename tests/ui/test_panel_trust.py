@@ -84,7 +84,9 @@ def test_the_trust_card_shows_what_building_would_do(page: Any, doc_shot: Any) -
     expect(page.get_by_test_id("envlock-statusbar")).to_have_text(f"envlock: {PROJECT} · untrusted")
     expect(card).to_contain_text("This project is not trusted yet")
     plan = card.get_by_test_id("envlock-trust-plan")
-    expect(plan).to_have_text(re.compile(r"^Installs \d+ packages from http://127\.0\.0\.1:\d+/simple$"))
+    expect(plan).to_have_text(
+        re.compile(r"^Installs \d+ packages from http://127\.0\.0\.1:\d+/simple$")
+    )
     expect(card).to_contain_text("jupyter envlock trust --project")
     expect(card.get_by_test_id("envlock-trust")).to_be_enabled()
     # the actions that would build are off until then
@@ -102,7 +104,9 @@ def test_trust_and_build_builds_with_progress_and_starts_the_kernel(
 ) -> None:
     trust_card(page).get_by_test_id("envlock-trust").click()
     # the usual progress: the kernel start builds the env, a toast follows its phases
-    progress = page.locator(".jp-Notification-Toast-in-progress", has_text=f"Environment {PROJECT}:")
+    progress = page.locator(
+        ".jp-Notification-Toast-in-progress", has_text=f"Environment {PROJECT}:"
+    )
     expect(progress).to_be_visible(timeout=BUILD_TIMEOUT)
     wait_for_kernel_started(page, timeout=BUILD_TIMEOUT)
     expect(kernel_status(page)).to_have_attribute("data-status", "idle", timeout=UI_TIMEOUT)

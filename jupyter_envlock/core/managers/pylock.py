@@ -230,7 +230,9 @@ class PylockManager(Manager):
         these manifest bytes) and it was left as that sync left it."""
         env = self._env(pyproject)
         lock_sha256 = hashlib.sha256(raw).hexdigest()
-        if env is None or not environment.is_synced(env, lock_sha256, self.project, manifest_sha256):
+        if env is None or not environment.is_synced(
+            env, lock_sha256, self.project, manifest_sha256
+        ):
             return None
         return env
 
@@ -337,6 +339,7 @@ class PylockManager(Manager):
             exclude_newer=as_of.date if as_of else None,
             only_binary=only_binary,
         )
+
     def export_pylock(self) -> str:
         return Lock.load(self.lock_path).raw.decode("utf-8")
 
@@ -561,7 +564,9 @@ def _lenient_lock(raw: bytes | None) -> Lock | None:
 def _bound_version(lock: Lock, name: str, bounds: AddBounds) -> str | None:
     from .edits import bound_version
 
-    return bound_version([p.version for p in lock.packages() if p.name == name and p.version], bounds)
+    return bound_version(
+        [p.version for p in lock.packages() if p.name == name and p.version], bounds
+    )
 
 
 def _drift(lock: Lock, env: EnvInfo, project_name: str, editable: bool) -> DriftDict:
@@ -640,7 +645,9 @@ class _Session:
         self.progress(ProgressEvent("resolve", "Resolved"))
         return new
 
-    def record_bounds(self, report: ChangeReport, lock: Lock, bare: list[Edit], group: str | None) -> Lock:
+    def record_bounds(
+        self, report: ChangeReport, lock: Lock, bare: list[Edit], group: str | None
+    ) -> Lock:
         """What was added bare is recorded with its locked version as bound (add-bounds), as
         `uv add` and `poetry add` do; the lock is re-stamped with the manifest it now matches."""
         from ..manifest import is_same_requirement
@@ -690,7 +697,9 @@ class _Session:
                 if report.relocked and not report.edits
                 else "pyproject.toml and its lock cannot be written"
             )
-            raise FileSystemError(f"{os_error_message(e, path=target)} {why}; nothing was changed.") from e
+            raise FileSystemError(
+                f"{os_error_message(e, path=target)} {why}; nothing was changed."
+            ) from e
 
     def rollback(self, report: ChangeReport) -> None:
         """Put back what `write` changed, and only that (other files keep their mtimes)."""
@@ -752,9 +761,7 @@ class _Session:
         the lock would refuse (another machine, an env rebuilt): said once, with the fix."""
         allowed = source_builds_allowed(self.pyproject)
         names = sorted(
-            name
-            for name in self.asked - allowed
-            if name in _source_only(lock, python_version)
+            name for name in self.asked - allowed if name in _source_only(lock, python_version)
         )
         if not names:
             return []

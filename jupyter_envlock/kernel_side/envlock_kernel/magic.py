@@ -77,7 +77,8 @@ def _display(answer: dict[str, Any]) -> None:
 def _restart_advice(report: dict[str, Any], before: imports.Modules) -> None:
     changes = report.get("changes") or []
     unknown = [
-        c for c in changes
+        c
+        for c in changes
         if c.get("kind") != "added" and imports.normalize(c["name"]) not in before
     ]
     after = imports.top_level_modules() if unknown else {}  # only for dists the snapshot missed

@@ -229,7 +229,9 @@ class Channel:
         """The hint for a failed `import module` (its "result" is null when there is none)."""
         return self.ask({"missing_import": module, "cwd": _cwd()}, _no_progress, _nothing)
 
-    def ask(self, payload: dict[str, Any], on_progress: Progress, started: Callable[[], None]) -> dict:
+    def ask(
+        self, payload: dict[str, Any], on_progress: Progress, started: Callable[[], None]
+    ) -> dict:
         command, env = server_command(), subprocess_env()
         pending = [started]
 
@@ -321,4 +323,3 @@ def _nothing() -> None:
 
 
 CHANNEL = Channel()
-
