@@ -610,8 +610,7 @@ class _Session:
 
     @cached_property
     def _as_found(self) -> PyProject:
-        path = self.project.manifest_path
-        return PyProject.parse(path, path.read_bytes())
+        return PyProject.read(self.project.manifest_path)
 
     def plan_env(self) -> tuple[EnvInfo, Interpreter]:
         pyproject = self.pyproject
