@@ -691,9 +691,7 @@ def lock_entry(name: str, folder_url: str) -> str:
 def test_the_trust_plan_names_files_by_the_same_rule_as_a_locks_indexes(tmp_path, monkeypatch):
     """What a user reads before trusting: PyPI for files on files.pythonhosted.org, the
     configured index whose folder holds a file (credentials stripped), else the file's host."""
-    for key in ("UV_DEFAULT_INDEX", "UV_INDEX_URL", "PIP_INDEX_URL", "UV_INDEX",
-                "UV_EXTRA_INDEX_URL", "PIP_EXTRA_INDEX_URL"):  # fmt: skip
-        monkeypatch.delenv(key, raising=False)  # PyPI is the default index
+    monkeypatch.setenv("UV_DEFAULT_INDEX", PYPI)  # the tests' machine settings are scrubbed
     manifest = """
 [project]
 name = "p"
