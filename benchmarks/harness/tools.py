@@ -7,7 +7,6 @@ envlock runs in three ways a user can start it: the console script (`jupyter-env
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -75,10 +74,10 @@ class EnvlockProject:
         return Path(out.strip())
 
     def drop_env(self) -> None:
-        """Delete the env, wherever envlock keeps it (the next sync builds a new one there)."""
+        """Discard the env, wherever envlock keeps it (the next sync builds a new one there)."""
         if self._env_dir is None:
             self._env_dir = self.env_python().parents[1]
-        shutil.rmtree(self._env_dir, ignore_errors=True)
+        self.world.discard(self._env_dir)
 
     def rebuild(self, env: dict[str, str]) -> float:
         return timed(self.argv("sync", "-q"), self.root, env)
@@ -108,7 +107,7 @@ class UvProject:
         return self.root / ".venv" / "bin" / "python"
 
     def drop_env(self) -> None:
-        shutil.rmtree(self.root / ".venv", ignore_errors=True)
+        self.world.discard(self.root / ".venv")
 
     def rebuild(self, env: dict[str, str], frozen: bool = True) -> float:
         args = ["sync", "--python", sys.executable] + (["--frozen"] if frozen else [])
@@ -147,7 +146,7 @@ class PoetryProject:
     def drop_env(self) -> None:
         out = run(self.poetry("env", "info", "--path"), self.root, self.world.env(), check=False)
         if out.returncode == 0 and out.stdout.strip():
-            shutil.rmtree(out.stdout.strip(), ignore_errors=True)
+            self.world.discard(Path(out.stdout.strip()))
 
     def rebuild(self, env: dict[str, str]) -> float:
         return self.run("install", env=env)
@@ -174,7 +173,7 @@ class PipVenv:
         self.run("install", *self.deps)
 
     def drop_env(self) -> None:
-        shutil.rmtree(self.root / "fresh", ignore_errors=True)
+        self.world.discard(self.root / "fresh")
 
     def rebuild(self, env: dict[str, str]) -> float:
         fresh = self.root / "fresh"

@@ -1,8 +1,9 @@
 """Rebuilds next to uv's (issue 11, item 3).
 
-From the lock already on disk into a new env (the old one deleted first, untimed): with uv's
-cache warm, `jupyter-envlock sync` next to `uv sync --frozen`; with every cache empty, next to
-`uv sync` (Poetry and pip for scale). Then the first kernel start of a fresh clone (no env: it is
+From the lock already on disk into a new env (the old one moved aside first, untimed, and deleted
+once the table's rounds are over: `World.discard`): with uv's cache warm, `jupyter-envlock sync`
+next to `uv sync --frozen`; with every cache empty, next to `uv sync` (Poetry and pip for
+scale). Then the first kernel start of a fresh clone (no env: it is
 built inside the start) next to what a uv user does: `uv sync --frozen`, then a plain ipykernel
 start from that env. The breakdown runs the same rebuild through probe.py in the same rounds.
 """
@@ -79,6 +80,7 @@ def rebuild(ctx: Context, kind: str) -> Section:
         steps["_drop pip"] = lambda: pip.drop_env() or 0.0
         steps["python -m venv + pip install --require-hashes -r"] = caches(pip.rebuild)
     samples = interleaved(steps, ctx.runs, f"rebuild, {kind} cache")
+    world.empty_trash()
     envlock.rebuild(world.env())  # what comes next needs the env back
 
     for key, s in samples.items():
@@ -147,6 +149,7 @@ def fresh_clone(ctx: Context) -> Section:
             "project kernel start, env in sync": lambda: kernel_start(project),
         }
         samples = interleaved(steps, ctx.runs, "fresh clone")
+    world.empty_trash()
     both = Samples("`uv sync --frozen` + plain ipykernel start (sum per round)", [
         a + b for a, b in zip(samples["uv sync --frozen"].values,
                               samples["plain ipykernel start from uv's new env"].values, strict=True)
