@@ -31,14 +31,18 @@ from harness.kernels import execute, running_kernel
 from harness.measure import fmt, interleaved, log, median, timed
 from harness.report import Row, Section, table, within
 
+# Item 2, on the local index: the console script ≤ 1.3× uv's, %dep ≤ 1.0×. Item 5, on PyPI:
+# add/remove ≤ 1.1× uv's, whichever way they are typed.
 CLI_TARGET = 1.3
 DEP_TARGET = 1.0
+PYPI_TARGET = 1.1
 
 
 def run(ctx: Context) -> list[Section]:
     pkg = ctx.package  # what every tool adds and removes
     log(f"add / remove {pkg}")
     world, envlock, uv = ctx.world, ctx.envlock, ctx.uv
+    cli_target, dep_target = (PYPI_TARGET,) * 2 if world.pypi else (CLI_TARGET, DEP_TARGET)
     env = world.env()
     console = str(world.bin_dir / "jupyter-envlock")
     baseline = bare_imports(envlock.root, env)
@@ -125,8 +129,8 @@ def run(ctx: Context) -> list[Section]:
         )
         rows = [
             Row(ref, ref, "reference"),
-            Row(samples[f"jupyter-envlock {verb} {pkg}"], ref, f"≤ {CLI_TARGET}× uv {verb}",
-                within(samples[f"jupyter-envlock {verb} {pkg}"], ref, CLI_TARGET), cli_why,
+            Row(samples[f"jupyter-envlock {verb} {pkg}"], ref, f"≤ {cli_target}× uv {verb}",
+                within(samples[f"jupyter-envlock {verb} {pkg}"], ref, cli_target), cli_why,
                 cli_closes),
             Row(samples[f"jupyter envlock {verb} {pkg}"], ref),
         ]  # fmt: skip
@@ -151,7 +155,7 @@ def run(ctx: Context) -> list[Section]:
                 "to undo costs more in correctness than it saves here. The rest is the resolution "
                 "(see the CLI row) and the kernel↔worker round trip."
             )
-            rows.append(Row(dep, ref, f"≤ {DEP_TARGET}× uv {verb}", within(dep, ref, DEP_TARGET),
+            rows.append(Row(dep, ref, f"≤ {dep_target}× uv {verb}", within(dep, ref, dep_target),
                             dep_why, dep_closes))  # fmt: skip
         for tool in (f"poetry {verb} {pkg}",
                      f"pip install {pkg}" if verb == "add" else f"pip uninstall -y {pkg}"):  # fmt: skip
