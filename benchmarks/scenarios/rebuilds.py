@@ -3,9 +3,9 @@
 From the lock already on disk into a new env (the old one moved aside first, untimed, and deleted
 once the table's rounds are over: `World.discard`): with uv's cache warm, `jupyter-envlock sync`
 next to `uv sync --frozen`; with every cache empty, next to `uv sync` (Poetry and pip for
-scale). Then the first kernel start of a fresh clone (no env: it is
-built inside the start) next to what a uv user does: `uv sync --frozen`, then a plain ipykernel
-start from that env. The breakdown runs the same rebuild through probe.py in the same rounds.
+scale). Then the first kernel start of a fresh clone (no env: it is built inside the start) next
+to what a uv user does: `uv sync --frozen`, then a plain ipykernel start from that env. The
+breakdown runs the same rebuild through probe.py in the same rounds.
 """
 
 from __future__ import annotations
