@@ -17,7 +17,7 @@ import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from support.poetry_tool import NO_EGRESS, isolated_settings
@@ -85,7 +85,7 @@ class World:
     poetry: Path | None
     base_env: dict[str, str]
     pypi: bool = False
-    _discarded: int = 0
+    _discarded: int = field(default=0, init=False)  # envs moved into the trash so far
 
     @property
     def bin_dir(self) -> Path:
