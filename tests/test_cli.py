@@ -99,3 +99,15 @@ def test_export_writes_hashed_requirements(envlock_env, make_project, tmp_path):
     assert proc.returncode == 0, proc.stderr
     text = out.read_text()
     assert "tinyd==1.1.0" in text and "--hash=sha256:" in text
+
+
+def test_html_escaping_matches_the_standard_library():
+    """The rendering escapes without importing html (its entity table costs every command's
+    start): the same text out as html.escape gives, for every character it replaces."""
+    import html
+
+    from jupyter_envlock.cli.render import escape, table_html
+
+    for text in ("", "plain", "a<b>&c", "\"quoted\" and 'single'", "&amp; already", "<<>>&&"):
+        assert escape(text) == html.escape(text), text
+    assert ">x&lt;y &amp; &quot;z&#x27;</td>" in table_html(None, [["x<y & \"z'"]])
