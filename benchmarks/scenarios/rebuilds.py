@@ -10,14 +10,15 @@ breakdown runs the same rebuild through probe.py in the same rounds.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import TypeVar
 
 from harness.breakdown import Probe, bare_imports, import_times, probe_cli
 from harness.context import Context
 from harness.kernels import kernel_start
-from harness.measure import Samples, fmt, interleaved, log, median
-from harness.report import Row, Section, within
+from harness.measure import Samples, fmt, interleaved, log, median, timed
+from harness.report import Row, Section, floor_of, within
 
 T = TypeVar("T")
 WARM_TARGET = 1.1
@@ -63,6 +64,7 @@ def rebuild(ctx: Context, kind: str) -> Section:
         return 0.0
 
     steps: dict = {
+        "python -c pass": lambda: timed([sys.executable, "-c", "pass"], envlock.root, world.env()),
         "_drop uv": lambda: uv.drop_env() or 0.0,
         uv_label: caches(lambda env: uv.rebuild(env, frozen=kind == "warm")),
         "_drop envlock": lambda: envlock.drop_env() or 0.0,
@@ -83,6 +85,7 @@ def rebuild(ctx: Context, kind: str) -> Section:
     world.empty_trash()
     envlock.rebuild(world.env())  # what comes next needs the env back
 
+    bare = samples.pop("python -c pass")
     for key, s in samples.items():
         s.label = f"`{key}`"
     ref, mine = samples[uv_label], samples["jupyter-envlock sync"]
@@ -104,7 +107,15 @@ def rebuild(ctx: Context, kind: str) -> Section:
     )
     rows = [
         Row(ref, ref, "reference"),
-        Row(mine, ref, f"≤ {factor}× {uv_label}", within(mine, ref, factor), why, closes),
+        Row(
+            mine,
+            ref,
+            f"≤ {factor}× {uv_label}",
+            within(mine, ref, factor),
+            why,
+            closes,
+            floor_of([("interpreter start", bare.median), *probe.process_medians()], ref, factor),
+        ),
     ]
     rows += [Row(s, ref) for k, s in samples.items() if k not in (uv_label, "jupyter-envlock sync")]
     notes = [
@@ -112,6 +123,7 @@ def rebuild(ctx: Context, kind: str) -> Section:
         "installs envlock's lock exported with hashes.",
         f"`jupyter-envlock sync` into a new env, probed in the same rounds: imports "
         f"{fmt(median(probe.imports))}, {probe.summary()}.",
+        f"Interpreter start (`python -c pass`, in the same rounds): {fmt(bare.median)}.",
     ]
     title = "Rebuild a new env from the lock, " + (
         "warm cache" if kind == "warm" else "empty cache"
@@ -156,6 +168,7 @@ def fresh_clone(ctx: Context) -> Section:
     ])  # fmt: skip
     mine = samples["project kernel start, env built inside it"]
     in_sync = samples["project kernel start, env in sync"]
+    plain_start = samples["plain ipykernel start from uv's new env"]
     why = (
         f"The start's two halves, measured in the same rounds: the build (`jupyter-envlock sync` "
         f"into a new env, probed: {build.summary()}) and the kernel start itself "
@@ -175,6 +188,11 @@ def fresh_clone(ctx: Context) -> Section:
             within(mine, both, CLONE_TARGET),
             why,
             closes,
+            floor_of(
+                [*build.process_medians(), ("a plain ipykernel start", plain_start.median)],
+                both,
+                CLONE_TARGET,
+            ),
         ),
         Row(samples["uv sync --frozen"], both),
         Row(samples["plain ipykernel start from uv's new env"], both),
