@@ -17,6 +17,10 @@ from . import REPO
 from .measure import Samples, fmt
 from .world import World
 
+# The label suffix of uv's row measured again in the rounds of Poetry and pip (no target, for
+# scale): theirs take seconds of one busy core, so they run in rounds of their own.
+AGAIN = ", in the rounds of Poetry and pip"
+
 
 @dataclass(frozen=True)
 class Floor:

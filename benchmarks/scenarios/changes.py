@@ -4,8 +4,8 @@ index; scikit-learn in the `--pypi` part, item 5).
 `jupyter-envlock add/remove` (and through the `jupyter` launcher), `%dep add/remove` in a running
 project kernel (its warm worker started by the warm-up round), `uv add/remove` on a uv project of
 the same packages (envlock's kernel packages listed too, so both resolve the same set) on the same
-index; Poetry and pip for scale. All interleaved in the same rounds, one project per tool, each
-change undone by the next step.
+index; Poetry and pip for scale. All interleaved in the same rounds (Poetry and pip in rounds of
+their own, next to uv's again), one project per tool, each change undone by the next step.
 
 The breakdown, in the same rounds: probe.py runs the console-script change with its imports done
 first and records every process it starts; the warm worker's path (`Worker.answer`) runs the
@@ -29,7 +29,7 @@ from harness.breakdown import (
 from harness.context import Context
 from harness.kernels import execute, running_kernel
 from harness.measure import fmt, interleaved, log, median, timed
-from harness.report import Row, Section, floor_of, table, within
+from harness.report import AGAIN, Row, Section, floor_of, table, within
 
 # Item 2, on the local index: the console script ≤ 1.3× uv's, %dep ≤ 1.0×. Item 5, on PyPI:
 # add/remove ≤ 1.1× uv's, whichever way they are typed.
@@ -86,14 +86,19 @@ def run(ctx: Context) -> list[Section]:
         return 0.0
 
     steps["_warm worker path"] = warm_pair
+    # Poetry and pip (no target, for scale) run in rounds of their own, next to uv's again: a
+    # second or more of one busy core each, they slowed whatever came next (the %dep add after
+    # them by 50 ms, its round trip 77 ms where it is 25 ms without them; a command after a
+    # second's idle takes 20-40 ms longer on these machines, uv's as much as envlock's).
+    scale: dict = {}
     poetry = ctx.poetry if ctx.wants("poetry") else None
     if poetry is not None:
-        steps[f"poetry add {pkg}"] = lambda: poetry.run("add", pkg)
-        steps[f"poetry remove {pkg}"] = lambda: poetry.run("remove", pkg)
+        scale[f"poetry add {pkg}"] = lambda: poetry.run("add", pkg)
+        scale[f"poetry remove {pkg}"] = lambda: poetry.run("remove", pkg)
     if ctx.wants("pip"):
         pip = ctx.pip
-        steps[f"pip install {pkg}"] = lambda: pip.run("install", pkg)
-        steps[f"pip uninstall -y {pkg}"] = lambda: pip.run("uninstall", "-y", pkg)
+        scale[f"pip install {pkg}"] = lambda: pip.run("install", pkg)
+        scale[f"pip uninstall -y {pkg}"] = lambda: pip.run("uninstall", "-y", pkg)
 
     if ctx.wants("magic"):
         with ctx.kernel_environ():
@@ -105,6 +110,11 @@ def run(ctx: Context) -> list[Section]:
                 samples = interleaved(steps, ctx.runs, "changes")
     else:
         samples = interleaved(steps, ctx.runs, "changes")
+    if scale:
+        again = {
+            f"uv {verb} {pkg}{AGAIN}": lambda v=verb: uv.run(v, pkg) for verb in ("add", "remove")
+        }
+        samples.update(interleaved({**again, **scale}, ctx.runs, "changes: Poetry and pip"))
     profiles = probe_worker(envlock.root, [f"add {pkg}", f"remove {pkg}"], env, profile=True)
     profile_rows = profiles["profile"]
 
@@ -112,8 +122,9 @@ def run(ctx: Context) -> list[Section]:
         s.label = (
             key
             if key.startswith("python -c")
-            else f"`{key.replace(' (kernel)', '')}`"
+            else f"`{key.replace(' (kernel)', '').removesuffix(AGAIN)}`"
             + (" in a kernel" if key.endswith("(kernel)") else "")
+            + (AGAIN if key.endswith(AGAIN) else "")
         )
     bare = samples["python -c pass"].median
     sections, breakdown = [], []
@@ -167,10 +178,12 @@ def run(ctx: Context) -> list[Section]:
             )
             rows.append(Row(dep, ref, f"≤ {dep_target}× uv {verb}", within(dep, ref, dep_target),
                             dep_why, dep_closes, floor_of(procs, ref, dep_target)))  # fmt: skip
-        for tool in (f"poetry {verb} {pkg}",
-                     f"pip install {pkg}" if verb == "add" else f"pip uninstall -y {pkg}"):  # fmt: skip
-            if tool in samples:
-                rows.append(Row(samples[tool], ref))
+        tools = [f"poetry {verb} {pkg}",
+                 f"pip install {pkg}" if verb == "add" else f"pip uninstall -y {pkg}"]  # fmt: skip
+        if any(tool in samples for tool in tools):
+            again = samples[f"uv {verb} {pkg}{AGAIN}"]
+            rows.append(Row(again, again))
+            rows += [Row(samples[tool], again) for tool in tools if tool in samples]
         sections.append(Section(f"Change: {verb} {pkg}", rows))
         breakdown.append([
             f"`jupyter-envlock {verb}`", fmt(samples[f"jupyter-envlock {verb} {pkg}"].median),
