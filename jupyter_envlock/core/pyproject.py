@@ -12,18 +12,14 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
-from .errors import ManifestError
+import tomli as tomllib  # TOML's reader on every Python (core/lockfile.py)
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from .errors import ManifestError
 
 StalePolicy = Literal["relock", "error"]
 # Who owns a project's lock and env. The first three can be chosen in [tool.envlock]; PDM and

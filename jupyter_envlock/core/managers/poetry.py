@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import tomli as tomllib  # TOML's reader on every Python (core/lockfile.py)
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -75,11 +76,6 @@ from .poetrylock import (
 )
 from .pylock import read_or_none
 from .synced import SyncRecord, refuse_linked_env
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 PYPI = "https://pypi.org/simple"
 _OPERATION = re.compile(r"^\s*-\s+(Installing|Updating|Downgrading|Removing)\s+(\S+)\s+\(([^)]*)\)")

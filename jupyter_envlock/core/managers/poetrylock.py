@@ -13,12 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import tomli as tomllib  # TOML's reader on every Python (core/lockfile.py)
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -27,11 +27,6 @@ from ..errors import LockfileError
 from ..lockfile import marker_environment
 from ..pyproject import PyProject
 from .uvlock import marker_holds
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 LOCK_NAME = "poetry.lock"
 MAIN = "main"

@@ -12,12 +12,12 @@ certain, `uv lock --check`, when envlock next syncs).
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import tomli as tomllib  # TOML's reader on every Python (core/lockfile.py)
 from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -26,11 +26,6 @@ from packaging.utils import canonicalize_name
 from ..errors import LockfileError
 from ..lockfile import marker_environment
 from ..pyproject import PyProject
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 SUPPORTED_VERSION = 1
 # The project itself and workspace members: built from the folder, not fetched.
