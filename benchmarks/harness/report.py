@@ -22,6 +22,12 @@ from .world import World
 AGAIN = ", in the rounds of Poetry and pip"
 
 
+def command_label(key: str) -> str:
+    """A step's key as its row's label: the command in backticks, the AGAIN suffix outside."""
+    command = key.removesuffix(AGAIN)
+    return f"`{command}`" + key[len(command) :]
+
+
 @dataclass(frozen=True)
 class Floor:
     """The least a row's command can take while envlock stays what it is, a CPython program

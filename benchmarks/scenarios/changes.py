@@ -29,7 +29,7 @@ from harness.breakdown import (
 from harness.context import Context
 from harness.kernels import execute, running_kernel
 from harness.measure import fmt, interleaved, log, median, timed
-from harness.report import AGAIN, Row, Section, floor_of, table, within
+from harness.report import AGAIN, Row, Section, command_label, floor_of, table, within
 
 # Item 2, on the local index: the console script ≤ 1.3× uv's, %dep ≤ 1.0×. Item 5, on PyPI:
 # add/remove ≤ 1.1× uv's, whichever way they are typed.
@@ -122,9 +122,8 @@ def run(ctx: Context) -> list[Section]:
         s.label = (
             key
             if key.startswith("python -c")
-            else f"`{key.replace(' (kernel)', '').removesuffix(AGAIN)}`"
+            else command_label(key.replace(" (kernel)", ""))
             + (" in a kernel" if key.endswith("(kernel)") else "")
-            + (AGAIN if key.endswith(AGAIN) else "")
         )
     bare = samples["python -c pass"].median
     sections, breakdown = [], []

@@ -18,7 +18,7 @@ from harness.breakdown import Probe, bare_imports, import_times, probe_cli
 from harness.context import Context
 from harness.kernels import kernel_start
 from harness.measure import Samples, fmt, interleaved, log, median, timed
-from harness.report import AGAIN, Row, Section, floor_of, within
+from harness.report import AGAIN, Row, Section, command_label, floor_of, within
 
 T = TypeVar("T")
 WARM_TARGET = 1.1
@@ -94,7 +94,7 @@ def rebuild(ctx: Context, kind: str) -> Section:
 
     bare = samples.pop("python -c pass")
     for key, s in samples.items():
-        s.label = f"`{key.removesuffix(AGAIN)}`" + (AGAIN if key.endswith(AGAIN) else "")
+        s.label = command_label(key)
     ref, mine = samples[uv_label], samples["jupyter-envlock sync"]
     factor = WARM_TARGET if kind == "warm" else EMPTY_TARGET
     why = (
