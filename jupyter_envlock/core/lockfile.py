@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 # TOML is read with tomli, tomllib's own upstream, on every Python: its compiled wheel reads a
 # data-science stack's 470 KB lock in 19 ms where tomllib takes 48 ms (a change reads two), and
 # imports in less time than tomllib does.
-import tomli as tomllib
+import tomli
 
 LOCK_FORMAT = 1
 # What the kernel itself needs in every project env, locked like everything else.
@@ -114,7 +114,7 @@ class Lock:
             data = known[0]
         else:
             try:
-                data = tomllib.loads(raw.decode("utf-8"))
+                data = tomli.loads(raw.decode("utf-8"))
             except Exception as e:  # TOMLDecodeError, UnicodeDecodeError
                 raise LockfileError(f"{where} is not valid TOML: {e}") from e
             if hasattr(data, "unwrap"):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
-import tomli as tomllib  # TOML's reader on every Python (core/lockfile.py)
+import tomli  # TOML's reader on every Python (core/lockfile.py)
 
 from .errors import ManifestError
 
@@ -116,8 +116,8 @@ class PyProject:
         _refuse_huge(path, len(raw))
         text = decode_manifest(path, raw)
         try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as e:
+            data = tomli.loads(text)
+        except tomli.TOMLDecodeError as e:
             raise ManifestError(f"{path} is not valid TOML: {e}") from e
         except RecursionError:
             raise ManifestError(f"{path} is not valid TOML: it is nested too deeply.") from None

@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import tomli as tomllib  # TOML's reader on every Python (core/lockfile.py)
+import tomli  # TOML's reader on every Python (core/lockfile.py)
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -87,7 +87,7 @@ _NO_ROOT = "The current project could not be installed"
 
 def _toml(path: Path) -> dict[str, object]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomli.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return data

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import tomli as tomllib  # TOML's reader on every Python (core/lockfile.py)
+import tomli  # TOML's reader on every Python (core/lockfile.py)
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -64,8 +64,8 @@ def content_hash(data: Mapping[str, Any], with_dependency_groups: bool = True) -
 def lock_is_fresh(pyproject: PyProject, raw: bytes) -> bool:
     """`poetry check --lock`'s answer: the lock was made from this manifest."""
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        data = tomli.loads(raw.decode("utf-8"))
+    except (tomli.TOMLDecodeError, UnicodeDecodeError):
         return False
     recorded = (data.get("metadata") or {}).get("content-hash")
     if recorded == content_hash(pyproject.data):
@@ -235,8 +235,8 @@ class PoetryLock:
     @classmethod
     def parse(cls, raw: bytes, where: str = LOCK_NAME) -> PoetryLock:
         try:
-            data = tomllib.loads(raw.decode("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            data = tomli.loads(raw.decode("utf-8"))
+        except (tomli.TOMLDecodeError, UnicodeDecodeError) as e:
             raise LockfileError(f"{where} is not valid TOML: {e}") from e
         if not isinstance(data.get("metadata"), dict):
             raise LockfileError(f"{where} has no [metadata] table: not a Poetry lock file.")

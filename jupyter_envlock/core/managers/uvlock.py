@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomli as tomllib  # TOML's reader on every Python (core/lockfile.py)
+import tomli  # TOML's reader on every Python (core/lockfile.py)
 from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -100,8 +100,8 @@ class UvLock:
     @classmethod
     def parse(cls, raw: bytes, where: str = "uv.lock") -> UvLock:
         try:
-            data = tomllib.loads(raw.decode("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            data = tomli.loads(raw.decode("utf-8"))
+        except (tomli.TOMLDecodeError, UnicodeDecodeError) as e:
             raise LockfileError(f"{where} is not valid TOML: {e}") from e
         version = data.get("version")
         if version != SUPPORTED_VERSION:
