@@ -209,6 +209,35 @@ def probe_worker(
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def kernel_worker_cell(log: Path) -> str:
+    """A cell that makes the kernel's %dep worker probe.py's timing one (kernel-worker mode):
+    run before the kernel's first %dep, the rows' own requests are then timed in the worker."""
+    return (
+        "import json as _json, os as _os\n"
+        "from envlock_kernel import transport as _transport\n"
+        "_transport.WORKER_OVERRIDE = [_json.loads(_os.environ[_transport.ENV_SERVER_COMMAND])[0], "
+        f"{str(PROBE)!r}, 'kernel-worker', {str(log)!r}]\n"
+        "del _json, _os, _transport"
+    )
+
+
+def kernel_worker_probes(log: Path, lines: Sequence[str]) -> dict[str, Probe]:
+    """What the kernel's worker logged for each %dep line, its first request (the warm-up
+    round's) left out as the rows leave it out."""
+    probes = {line: Probe() for line in lines}
+    seen: set[str] = set()
+    for text in log.read_text(encoding="utf-8").splitlines():
+        entry = json.loads(text)
+        line = entry["line"]
+        if line not in probes:
+            continue
+        if line in seen:
+            probes[line].add({"imports": 0.0, "work": entry["seconds"],
+                              "processes": entry["processes"]})  # fmt: skip
+        seen.add(line)
+    return probes
+
+
 def describe_profile(rows: Sequence[Mapping[str, object]], limit: int = 6) -> str:
     shown = [
         f"`{r['function']}` ×{r['calls']} {fmt(float(r['seconds']))}"  # type: ignore[arg-type]

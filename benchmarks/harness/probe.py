@@ -10,6 +10,11 @@ Started by breakdown.py with the run's environment, never imported:
         The warm %dep worker's path (`Worker.answer`, as `python -m jupyter_envlock.worker`
         serves a kernel) for each %dep LINE, after one untimed pass over the same lines (the
         worker is warm by then, as in a kernel after its first %dep).
+    python probe.py kernel-worker LOG
+        A kernel's own warm worker (`python -m jupyter_envlock.worker`, as the kernel starts it),
+        which also appends one JSON line per request to LOG: its %dep line, the time
+        `Worker.answer` took and the processes it started. Set as the kernel's worker argv
+        (the transport's WORKER_OVERRIDE), it times the very requests the kernel's rows time.
 
 Every process the work starts is recorded with its wall time (subprocess.Popen, from creation to
 the first successful wait). With --profile the lines run under cProfile once more, and the
@@ -120,6 +125,30 @@ def worker(project: str, lines: list[str], profile: bool) -> dict:
     return result
 
 
+def kernel_worker(log_path: str) -> int:
+    import json
+
+    from jupyter_envlock import worker
+
+    record_processes()
+    log = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - open while the worker serves
+    answer = worker.Worker.answer
+
+    def timed_answer(self, raw: bytes):  # noqa: ANN001, ANN202
+        before, start = len(PROCESSES), time.perf_counter()
+        try:
+            return answer(self, raw)
+        finally:
+            seconds = time.perf_counter() - start
+            line = json.loads(raw).get("line")
+            log.write(json.dumps({"line": line, "seconds": seconds,
+                                  "processes": PROCESSES[before:]}) + "\n")  # fmt: skip
+            log.flush()
+
+    worker.Worker.answer = timed_answer  # type: ignore[method-assign]
+    return worker.main()
+
+
 def profiled(step) -> list[dict]:  # noqa: ANN001
     """Functions that start no process, by cumulative time, under cProfile."""
     import cProfile
@@ -148,6 +177,8 @@ def profiled(step) -> list[dict]:  # noqa: ANN001
 
 def main() -> None:
     mode, rest = sys.argv[1], sys.argv[2:]
+    if mode == "kernel-worker":
+        raise SystemExit(kernel_worker(rest[0]))
     split = rest.index("--")
     options, words = rest[:split], rest[split + 1 :]
     if mode == "cli":

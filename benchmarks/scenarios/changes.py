@@ -8,10 +8,11 @@ index; Poetry and pip for scale. All interleaved in the same rounds (Poetry and 
 their own, next to uv's again), one project per tool, each change undone by the next step.
 
 The breakdown, in the same rounds: probe.py runs the console-script change with its imports done
-first and records every process it starts; the warm worker's path (`Worker.answer`) runs the
-%dep lines without a kernel, so the kernel↔worker round trip is the kernel's time minus that;
-once after the rounds, the same lines under cProfile name the Python functions that cost (lock
-reads and validation, the env's metadata scan, manifest parsing) and how often they run.
+first and records every process it starts; the kernel's own worker is probe.py's timing one
+(kernel-worker), so each %dep row's requests are timed where they run, and the kernel's side
+(its cell, the transport, the rendering) is the kernel's time minus the worker's; once after the
+rounds, the same lines under cProfile name the Python functions that cost (lock reads and
+validation, the env's metadata scan, manifest parsing) and how often they run.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from harness.breakdown import (
     bare_imports,
     describe_profile,
     import_times,
+    kernel_worker_cell,
+    kernel_worker_probes,
     probe_cli,
     probe_worker,
 )
@@ -59,7 +62,7 @@ def run(ctx: Context) -> list[Section]:
         imports[verb] = import_times([console, verb, pkg, "-q"], envlock.root, env).own(baseline)
     modules = {verb: ctx.probes.write(times) for verb, times in imports.items()}
     cli = {verb: Probe() for verb in ("add", "remove")}
-    warm = {verb: Probe() for verb in ("add", "remove")}
+    dep_lines = {verb: f"{verb} {pkg}" for verb in ("add", "remove")}
 
     steps: dict = {
         f"uv add {pkg}": lambda: uv.run("add", pkg),
@@ -77,15 +80,6 @@ def run(ctx: Context) -> list[Section]:
             cli[v].add(probe_cli(modules[v], [v, pkg, "-q"], envlock.root, env)) or 0.0
         )
 
-    def warm_pair() -> float:
-        result = probe_worker(envlock.root, [f"add {pkg}", f"remove {pkg}"], env)
-        for item, verb in zip(result["lines"], ("add", "remove"), strict=True):  # type: ignore[call-overload]
-            warm[verb].add(
-                {"imports": 0.0, "work": item["seconds"], "processes": item["processes"]}
-            )
-        return 0.0
-
-    steps["_warm worker path"] = warm_pair
     # Poetry and pip (no target, for scale) run in rounds of their own, next to uv's again: a
     # second or more of one busy core each, they slowed whatever came next (the %dep add after
     # them by 50 ms, its round trip 77 ms where it is 25 ms without them; a command after a
@@ -100,14 +94,18 @@ def run(ctx: Context) -> list[Section]:
         scale[f"pip install {pkg}"] = lambda: pip.run("install", pkg)
         scale[f"pip uninstall -y {pkg}"] = lambda: pip.run("uninstall", "-y", pkg)
 
+    worker_log = ctx.probes.dir / "kernel-worker.jsonl"
+    warm: dict[str, Probe] = {}  # the kernel's worker, per verb (with the %dep rows)
     if ctx.wants("magic"):
         with ctx.kernel_environ():
             factory = ctx.kernels().project_kernel(f"envlock-{envlock.name}")
             with running_kernel(factory) as (_km, kc, loop):
-                for verb in ("add", "remove"):
-                    line = f"%dep {verb} {pkg}"
-                    steps[f"{line} (kernel)"] = lambda c=line: execute(kc, loop, c)
+                execute(kc, loop, kernel_worker_cell(worker_log))  # before its first %dep
+                for line in dep_lines.values():
+                    steps[f"%dep {line} (kernel)"] = lambda c=line: execute(kc, loop, f"%dep {c}")
                 samples = interleaved(steps, ctx.runs, "changes")
+        in_kernel = kernel_worker_probes(worker_log, list(dep_lines.values()))
+        warm = {verb: in_kernel[line] for verb, line in dep_lines.items()}
     else:
         samples = interleaved(steps, ctx.runs, "changes")
     if scale:
@@ -115,7 +113,7 @@ def run(ctx: Context) -> list[Section]:
             f"uv {verb} {pkg}{AGAIN}": lambda v=verb: uv.run(v, pkg) for verb in ("add", "remove")
         }
         samples.update(interleaved({**again, **scale}, ctx.runs, "changes: Poetry and pip"))
-    profiles = probe_worker(envlock.root, [f"add {pkg}", f"remove {pkg}"], env, profile=True)
+    profiles = probe_worker(envlock.root, list(dep_lines.values()), env, profile=True)
     profile_rows = profiles["profile"]
 
     for key, s in samples.items():
@@ -129,7 +127,7 @@ def run(ctx: Context) -> list[Section]:
     sections, breakdown = [], []
     for verb in ("add", "remove"):
         ref = samples[f"uv {verb} {pkg}"]
-        probe, hot = cli[verb], warm[verb]
+        probe, hot = cli[verb], warm.get(verb, Probe())
         cli_why = (
             f"Interpreter start {fmt(bare)}, imports {fmt(median(probe.imports))} "
             f"({imports[verb].summary(limit=3, cumulative=False)}), then the work "
@@ -158,10 +156,11 @@ def run(ctx: Context) -> list[Section]:
             dep = samples[dep_key]
             trip = dep.median - median(hot.work)
             dep_why = (
-                f"The warm worker's own work {fmt(median(hot.work))}: {hot.describe_processes()} "
-                f"and envlock's Python {fmt(hot.python)}; the kernel↔worker round trip and "
-                f"rendering {fmt(trip)}. Python functions that start no process (cProfile, "
-                f"both lines): {describe_profile(profile_rows, 4)}."
+                f"The kernel's warm worker answered in {fmt(median(hot.work))}: "
+                f"{hot.describe_processes()} and envlock's Python {fmt(hot.python)}; the "
+                f"kernel's side (the cell, the transport, the rendering) {fmt(trip)}. Python "
+                f"functions that start no process (cProfile, both lines): "
+                f"{describe_profile(profile_rows, 4)}."
             )
             procs = hot.process_medians()
             last = procs[-1][1] if len(procs) > 1 else 0.0
@@ -173,7 +172,7 @@ def run(ctx: Context) -> list[Section]:
                 "fixed cost (uv's start, the env's inspection): not done, as the second install "
                 "to undo costs more in correctness than it saves here. "
                 f"{RESOLVE_IS_UVS} The rest is the second process's start, envlock's Python and "
-                "the kernel↔worker round trip."
+                "the kernel's side."
             )
             rows.append(Row(dep, ref, f"≤ {dep_target}× uv {verb}", within(dep, ref, dep_target),
                             dep_why, dep_closes, floor_of(procs, ref, dep_target)))  # fmt: skip
@@ -196,9 +195,10 @@ def run(ctx: Context) -> list[Section]:
                 hot.describe_processes(),
             ])  # fmt: skip
     notes = [
-        "Round trip: the %dep time in the kernel minus the same lines through the worker's "
-        "`Worker.answer` in a warm process of its own (the kernel's transport, the worker's "
-        "JSON lines, the magic's rendering).",
+        "The kernel's side: the %dep time in the kernel minus the time its own warm worker "
+        "took to answer the same requests (`Worker.answer`, timed in that worker: the cell's "
+        "execution, the magic's snapshot of imported modules and its rendering, the JSON lines "
+        "both ways).",
         "Python functions that start no process, in the warm worker's add then remove, by "
         f"cumulative time under cProfile (inflated; call counts exact): {describe_profile(profile_rows, 10)}.",
     ]
@@ -206,7 +206,7 @@ def run(ctx: Context) -> list[Section]:
         "Changes: where the time goes",
         [Row(samples["python -c pass"])],
         notes,
-        [table(["change", "wall", "interpreter start", "imports", "kernel↔worker round trip",
+        [table(["change", "wall", "interpreter start", "imports", "kernel's side",
                 "envlock's Python", "processes"], breakdown, "lrrrrrl")],
     ))  # fmt: skip
     return sections
