@@ -82,8 +82,8 @@ def run(ctx: Context) -> list[Section]:
 
     # Poetry and pip (no target, for scale) run in rounds of their own, next to uv's again: a
     # second or more of one busy core each, they slowed whatever came next (the %dep add after
-    # them by 50 ms, its round trip 77 ms where it is 25 ms without them; a command after a
-    # second's idle takes 20-40 ms longer on these machines, uv's as much as envlock's).
+    # them by 50 ms; a command after a second's idle takes 20-40 ms longer on these machines,
+    # uv's as much as envlock's).
     scale: dict = {}
     poetry = ctx.poetry if ctx.wants("poetry") else None
     if poetry is not None:
