@@ -200,13 +200,13 @@ def probe_cli(
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def probe_worker(
-    project: Path, lines: Sequence[str], env: Mapping[str, str], profile: bool = False
-) -> dict[str, object]:
-    options = [str(project)] + (["--profile"] if profile else [])
-    argv = [sys.executable, str(PROBE), "worker", *options, "--", *lines]
+def profile_worker(
+    project: Path, lines: Sequence[str], env: Mapping[str, str]
+) -> list[dict[str, object]]:
+    """The warm worker's Python functions that start no process, for these %dep lines."""
+    argv = [sys.executable, str(PROBE), "worker", str(project), "--", *lines]
     proc = run(argv, project, env)
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return json.loads(proc.stdout.strip().splitlines()[-1])["profile"]
 
 
 def kernel_worker_cell(log: Path) -> str:

@@ -6,10 +6,10 @@ Started by breakdown.py with the run's environment, never imported:
         Import MODULES (a file: the modules the same command imported, in `-X importtime`
         order), timed; then run `jupyter_envlock.cli.main(ARGS)`, timed apart. So a command's
         process splits into interpreter start (measured elsewhere), imports, and the work.
-    python probe.py worker PROJECT [--profile] -- LINE...
+    python probe.py worker PROJECT -- LINE...
         The warm %dep worker's path (`Worker.answer`, as `python -m jupyter_envlock.worker`
-        serves a kernel) for each %dep LINE, after one untimed pass over the same lines (the
-        worker is warm by then, as in a kernel after its first %dep).
+        serves a kernel) for each %dep LINE under cProfile, after one pass over the same lines
+        (the worker is warm by then, as in a kernel after its first %dep).
     python probe.py kernel-worker LOG
         A kernel's own warm worker (`python -m jupyter_envlock.worker`, as the kernel starts it),
         which also appends one JSON line per request to LOG: its %dep line, the time
@@ -17,9 +17,9 @@ Started by breakdown.py with the run's environment, never imported:
         (the transport's WORKER_OVERRIDE), it times the very requests the kernel's rows time.
 
 Every process the work starts is recorded with its wall time (subprocess.Popen, from creation to
-the first successful wait). With --profile the lines run under cProfile once more, and the
-envlock, packaging and tomlkit functions that start no process are listed by cumulative time
-(inflated by the profiler; the call counts are exact).
+the first successful wait). Under cProfile, the envlock, packaging and tomlkit functions that
+start no process are listed by cumulative time (inflated by the profiler; the call counts are
+exact).
 """
 
 import sys
@@ -96,7 +96,7 @@ def cli(modules_file: str, argv: list[str]) -> dict:
     return {"imports": imports, "work": work, "processes": PROCESSES, "failed": failed}
 
 
-def worker(project: str, lines: list[str], profile: bool) -> dict:
+def worker(project: str, lines: list[str]) -> dict:
     import io
     import json
 
@@ -113,16 +113,7 @@ def worker(project: str, lines: list[str], profile: bool) -> dict:
 
     for line in lines:  # warm: caches filled, modules imported, as in a kernel's worker
         answer(line)
-    record_processes()
-    out = []
-    for line in lines:
-        before = len(PROCESSES)
-        seconds = answer(line)
-        out.append({"line": line, "seconds": seconds, "processes": PROCESSES[before:]})
-    result: dict = {"lines": out}
-    if profile:
-        result["profile"] = profiled(lambda: [answer(line) for line in lines])
-    return result
+    return {"profile": profiled(lambda: [answer(line) for line in lines])}
 
 
 def kernel_worker(log_path: str) -> int:
@@ -184,7 +175,7 @@ def main() -> None:
     if mode == "cli":
         result = cli(options[0], words)
     else:
-        result = worker(options[0], words, "--profile" in options)
+        result = worker(options[0], words)
     import json
 
     print(json.dumps(result))

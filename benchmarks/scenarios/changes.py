@@ -27,7 +27,7 @@ from harness.breakdown import (
     kernel_worker_cell,
     kernel_worker_probes,
     probe_cli,
-    probe_worker,
+    profile_worker,
 )
 from harness.context import Context
 from harness.kernels import execute, running_kernel
@@ -95,7 +95,7 @@ def run(ctx: Context) -> list[Section]:
         scale[f"pip uninstall -y {pkg}"] = lambda: pip.run("uninstall", "-y", pkg)
 
     worker_log = ctx.probes.dir / "kernel-worker.jsonl"
-    warm: dict[str, Probe] = {}  # the kernel's worker, per verb (with the %dep rows)
+    in_worker: dict[str, Probe] = {}  # the kernel's worker, per verb (with the %dep rows)
     if ctx.wants("magic"):
         with ctx.kernel_environ():
             factory = ctx.kernels().project_kernel(f"envlock-{envlock.name}")
@@ -104,8 +104,8 @@ def run(ctx: Context) -> list[Section]:
                 for line in dep_lines.values():
                     steps[f"%dep {line} (kernel)"] = lambda c=line: execute(kc, loop, f"%dep {c}")
                 samples = interleaved(steps, ctx.runs, "changes")
-        in_kernel = kernel_worker_probes(worker_log, list(dep_lines.values()))
-        warm = {verb: in_kernel[line] for verb, line in dep_lines.items()}
+        logged = kernel_worker_probes(worker_log, list(dep_lines.values()))
+        in_worker = {verb: logged[line] for verb, line in dep_lines.items()}
     else:
         samples = interleaved(steps, ctx.runs, "changes")
     if scale:
@@ -113,8 +113,7 @@ def run(ctx: Context) -> list[Section]:
             f"uv {verb} {pkg}{AGAIN}": lambda v=verb: uv.run(v, pkg) for verb in ("add", "remove")
         }
         samples.update(interleaved({**again, **scale}, ctx.runs, "changes: Poetry and pip"))
-    profiles = probe_worker(envlock.root, list(dep_lines.values()), env, profile=True)
-    profile_rows = profiles["profile"]
+    profile_rows = profile_worker(envlock.root, list(dep_lines.values()), env)
 
     for key, s in samples.items():
         s.label = (
@@ -127,7 +126,7 @@ def run(ctx: Context) -> list[Section]:
     sections, breakdown = [], []
     for verb in ("add", "remove"):
         ref = samples[f"uv {verb} {pkg}"]
-        probe, hot = cli[verb], warm.get(verb, Probe())
+        probe, hot = cli[verb], in_worker.get(verb, Probe())
         cli_why = (
             f"Interpreter start {fmt(bare)}, imports {fmt(median(probe.imports))} "
             f"({imports[verb].summary(limit=3, cumulative=False)}), then the work "
